@@ -1,0 +1,319 @@
+// Package credentials decides which vCenter, user, password and datacenter
+// the charm uses, from the trusted cloud credential, the `credentials`
+// option and the flat options, merged field by field, and validates every
+// option the vCenter check needs.
+package credentials
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
+)
+
+// Source says where a field's value came from, for logs and action results.
+type Source string
+
+// The sources, in the order they are merged (later wins).
+const (
+	SourceTrust       Source = "juju trust"
+	SourceCredentials Source = "credentials config"
+	SourceOption      Source = "config option"
+	SourceDefault     Source = "default"
+)
+
+// Resolved is everything the check and the relation need.
+type Resolved struct {
+	Data integration.Data // exactly what is published
+	TLS  vsphere.TLS
+	// Sources tells, per relation key, where the value came from.
+	Sources map[string]Source
+	// Trusted is whether credential-get answered.
+	Trusted bool
+	// TLSWhy explains the TLS decision in one line for the log.
+	TLSWhy string
+}
+
+// Target is the vCenter check's input for these credentials.
+func (r Resolved) Target() vsphere.Target {
+	d := r.Data
+	return vsphere.Target{
+		Server: d.VsphereIP, User: d.User, Password: d.Password,
+		Datacenter: d.Datacenter, Datastore: d.Datastore, Folder: d.Folder, ResourcePool: d.RespoolPath,
+		TLS: r.TLS,
+	}
+}
+
+// Hash identifies the inputs of a check without revealing them: it covers
+// every field (password included, so a rotated password is noticed) and is
+// stored in unit state instead of the values themselves.
+func (r Resolved) Hash() string {
+	h := sha256.New()
+	write := func(s string) {
+		// Length-prefixed so that no two different inputs hash alike.
+		fmt.Fprintf(h, "%d:%s;", len(s), s)
+	}
+	write("vsphere-integrator/v1")
+	d := r.Data
+	for _, s := range []string{d.VsphereIP, d.User, d.Password, d.Datacenter, d.Datastore, d.Folder, d.RespoolPath} {
+		write(s)
+	}
+	write(fmt.Sprint(r.TLS.Insecure))
+	write(r.TLS.Thumbprint)
+	for _, ca := range r.TLS.CAs {
+		write(ca)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fields are the four credential fields, by relation key, with the config
+// option that sets each and the cloud-credential part it comes from.
+var fields = []struct{ key, option, cloud string }{
+	{integration.KeyVsphereIP, "vsphere_ip", "endpoint"},
+	{integration.KeyUser, "user", "credential user"},
+	{integration.KeyPassword, "password", "credential password"},
+	{integration.KeyDatacenter, "datacenter", "region"},
+}
+
+// Resolve merges the sources. spec is credential-get's answer and trustErr
+// its error (hooktools.ErrNotTrusted before `juju trust`); config is
+// config-get's answer. The error is one of the types in errors.go.
+func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (Resolved, error) {
+	r := Resolved{Sources: map[string]Source{}}
+	vals := map[string]string{}
+	set := func(key, v string, src Source) {
+		if v != "" {
+			vals[key] = v
+			r.Sources[key] = src
+		}
+	}
+
+	var cloudCAs []string
+	skipVerify := false
+	switch {
+	case trustErr == nil:
+		r.Trusted = true
+		set(integration.KeyVsphereIP, spec.Endpoint, SourceTrust)
+		set(integration.KeyDatacenter, spec.Region, SourceTrust)
+		if spec.Credential != nil {
+			set(integration.KeyUser, spec.Credential.Attrs["user"], SourceTrust)
+			set(integration.KeyPassword, spec.Credential.Attrs["password"], SourceTrust)
+		}
+		cloudCAs = spec.CACertificates
+		skipVerify = spec.SkipTLSVerify
+	case errors.Is(trustErr, hooktools.ErrNotTrusted):
+	default:
+		return r, &TrustError{Err: trustErr}
+	}
+
+	if blob := option(config, "credentials"); blob != "" {
+		flat, err := decodeBlob(blob)
+		if err != nil {
+			return r, &ConfigError{Option: "credentials", Reason: err.Error()}
+		}
+		for _, f := range fields {
+			set(f.key, flat[f.key], SourceCredentials)
+		}
+	}
+	for _, f := range fields {
+		set(f.key, option(config, f.option), SourceOption)
+	}
+
+	var missing []string
+	for _, f := range fields {
+		if vals[f.key] == "" {
+			missing = append(missing, f.option)
+		}
+	}
+	if len(missing) == len(fields) && !r.Trusted {
+		return r, ErrNoCredentials
+	}
+	if len(missing) > 0 {
+		return r, &MissingError{Options: missing, Trusted: r.Trusted}
+	}
+
+	r.Data = integration.Data{
+		VsphereIP:   vals[integration.KeyVsphereIP],
+		User:        vals[integration.KeyUser],
+		Password:    vals[integration.KeyPassword],
+		Datacenter:  vals[integration.KeyDatacenter],
+		Datastore:   option(config, "datastore"),
+		Folder:      option(config, "folder"),
+		RespoolPath: option(config, "respool_path"),
+	}
+	for _, k := range []string{integration.KeyDatastore, integration.KeyFolder, integration.KeyRespoolPath} {
+		r.Sources[k] = SourceOption
+	}
+	for _, opt := range []string{"datastore", "folder"} {
+		if strings.TrimSpace(option(config, opt)) == "" {
+			return r, &ConfigError{Option: opt, Reason: "must not be empty; set with: juju config vsphere-integrator " + opt + "=…"}
+		}
+	}
+	if _, err := vsphere.ParseServer(r.Data.VsphereIP); err != nil {
+		opt := "vsphere_ip"
+		if r.Sources[integration.KeyVsphereIP] == SourceTrust {
+			opt = "the cloud endpoint (override with vsphere_ip)"
+		}
+		return r, &ConfigError{Option: opt, Reason: err.Error()}
+	}
+
+	tls, why, err := decideTLS(option(config, "ca_cert"), option(config, "thumbprint"), cloudCAs, skipVerify)
+	if err != nil {
+		return r, err
+	}
+	r.TLS, r.TLSWhy = tls, why
+	return r, nil
+}
+
+// decideTLS: verify strictly when a CA or a thumbprint is given, unless the
+// cloud says skip-tls-verify; otherwise connect without verification, as the
+// consumers (insecure-flag = true) do.
+func decideTLS(caOpt, tpOpt string, cloudCAs []string, skipVerify bool) (vsphere.TLS, string, error) {
+	var t vsphere.TLS
+	if caOpt != "" {
+		pem, err := decodeCA(caOpt)
+		if err != nil {
+			return t, "", &ConfigError{Option: "ca_cert", Reason: err.Error()}
+		}
+		t.CAs = append(t.CAs, pem)
+	}
+	for i, ca := range cloudCAs {
+		if _, err := vsphere.ParseCAs(ca); err != nil {
+			return t, "", &ConfigError{Option: fmt.Sprintf("the cloud credential's CA certificate %d", i+1), Reason: err.Error()}
+		}
+		t.CAs = append(t.CAs, ca)
+	}
+	if tpOpt != "" {
+		tp, err := vsphere.NormalizeThumbprint(tpOpt)
+		if err != nil {
+			return t, "", &ConfigError{Option: "thumbprint", Reason: err.Error()}
+		}
+		t.Thumbprint = tp
+	}
+	switch {
+	case skipVerify:
+		return vsphere.TLS{Insecure: true}, "not verifying the vCenter certificate: the cloud credential sets skip-tls-verify", nil
+	case t.Thumbprint != "":
+		return t, "verifying the vCenter certificate against the pinned thumbprint", nil
+	case len(t.CAs) > 0:
+		return t, fmt.Sprintf("verifying the vCenter certificate against %d CA certificate(s)", len(t.CAs)), nil
+	default:
+		return vsphere.TLS{Insecure: true}, "not verifying the vCenter certificate: no ca_cert, thumbprint or cloud CA given (consumers connect with insecure-flag too)", nil
+	}
+}
+
+// decodeCA accepts PEM, or base64 of PEM (what `juju config ca_cert=$(base64 …)`
+// gives).
+func decodeCA(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "-----BEGIN") {
+		raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
+		if err != nil {
+			return "", errors.New("neither PEM nor base64 of PEM")
+		}
+		s = string(raw)
+	}
+	if _, err := vsphere.ParseCAs(s); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// decodeBlob reads the `credentials` option: base64 of a JSON object in the
+// flat shape or the credential-get shape. The reason it gives never quotes
+// the value.
+func decodeBlob(blob string) (map[string]string, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(blob), ""))
+	if err != nil {
+		return nil, errors.New("not base64 (encode the JSON file with base64 -w0)")
+	}
+	var doc map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&doc); err != nil || doc == nil {
+		return nil, errors.New("not a JSON object")
+	}
+	out := map[string]string{}
+	str := func(m map[string]json.RawMessage, from, to, where string) error {
+		v, ok := m[from]
+		if !ok {
+			return nil
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("%s%q must be a string", where, from)
+		}
+		out[to] = s
+		return nil
+	}
+	_, cloudShape := doc["endpoint"]
+	if _, ok := doc["credential"]; ok {
+		cloudShape = true
+	}
+	if !cloudShape {
+		for _, f := range fields {
+			if err := str(doc, f.key, f.key, ""); err != nil {
+				return nil, err
+			}
+		}
+		if len(out) == 0 {
+			return nil, errors.New("has none of vsphere_ip, user, password, datacenter (nor endpoint/credential)")
+		}
+		return out, nil
+	}
+	if err := str(doc, "endpoint", integration.KeyVsphereIP, ""); err != nil {
+		return nil, err
+	}
+	if err := str(doc, "region", integration.KeyDatacenter, ""); err != nil {
+		return nil, err
+	}
+	if c, ok := doc["credential"]; ok {
+		var cred map[string]json.RawMessage
+		if err := json.Unmarshal(c, &cred); err != nil || cred == nil {
+			return nil, errors.New(`"credential" must be an object`)
+		}
+		// `credential-get --format=json` says attrs; its YAML form (which the
+		// Python charm read) says attributes.
+		for _, k := range []string{"attributes", "attrs"} {
+			a, ok := cred[k]
+			if !ok {
+				continue
+			}
+			var attrs map[string]json.RawMessage
+			if err := json.Unmarshal(a, &attrs); err != nil || attrs == nil {
+				return nil, fmt.Errorf("credential %q must be an object", k)
+			}
+			for _, key := range []string{integration.KeyUser, integration.KeyPassword} {
+				if err := str(attrs, key, key, "credential "+k+" "); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// option reads a string option; config-get gives unset strings as "".
+func option(config map[string]any, name string) string {
+	s, _ := config[name].(string)
+	return s
+}
+
+// Options lists the option names this package reads, sorted, for tests
+// that compare them with config.yaml.
+func Options() []string {
+	o := []string{"credentials", "datastore", "folder", "respool_path", "ca_cert", "thumbprint"}
+	for _, f := range fields {
+		o = append(o, f.option)
+	}
+	sort.Strings(o)
+	return o
+}
