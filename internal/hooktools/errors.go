@@ -18,9 +18,14 @@ var (
 	// ErrBadOutput: the tool printed something that is not the JSON asked
 	// for.
 	ErrBadOutput = errors.New("hook tool printed invalid output")
+	// ErrInvalidArgument: the call was refused before running the tool,
+	// because Juju would refuse it too (a status that status-set does not
+	// take, an action-set key Juju does not allow).
+	ErrInvalidArgument = errors.New("invalid hook tool argument")
 )
 
-// ExitError is a hook tool that exited non-zero.
+// ExitError is a hook tool that exited non-zero. Juju exits 2 for a
+// command line it cannot parse and 1 for a failure while running.
 type ExitError struct {
 	Code   int
 	Stderr string

@@ -4,7 +4,8 @@
 // Every method builds the tool's argv, always asks for --format=json where the
 // tool prints anything, feeds values that may hold secrets on stdin
 // (`--file -` with a YAML map) and never on argv, and turns `ERROR ...` on
-// stderr into the typed errors in errors.go.
+// stderr into the typed errors in errors.go. The one exception is
+// action-set, which Juju only offers with key=value arguments.
 //
 // The tools are run through a Runner: Exec (os/exec, the only one in the
 // charm) in production, the in-memory Juju of package hooktoolstest in unit
@@ -68,13 +69,15 @@ type Tools interface {
 	// RelationList lists the remote units of a relation.
 	RelationList(ctx context.Context, relationID string) ([]string, error)
 	// RelationGet returns all keys a unit (local or remote) has set on a
-	// relation.
+	// relation. ErrRelationNotFound when the relation is gone or the unit
+	// has no settings in it.
 	RelationGet(ctx context.Context, relationID, unit string) (map[string]string, error)
 	// RelationSet writes keys into this unit's databag; an empty value
-	// deletes the key. Values go on stdin.
+	// deletes the key. Values go on stdin. An empty map runs nothing.
 	RelationSet(ctx context.Context, relationID string, values map[string]string) error
 
-	// StatusSet sets this unit's workload status.
+	// StatusSet sets this unit's workload status. A status other than
+	// maintenance, blocked, waiting or active is ErrInvalidArgument.
 	StatusSet(ctx context.Context, status Status, message string) error
 	// ApplicationVersionSet sets the version `juju status` shows.
 	ApplicationVersionSet(ctx context.Context, version string) error
@@ -85,14 +88,15 @@ type Tools interface {
 
 	// StateGet returns this unit's charm state kept by the controller.
 	StateGet(ctx context.Context) (map[string]string, error)
-	// StateSet writes charm state; an empty value deletes a key. Values go
-	// on stdin.
+	// StateSet writes charm state; an empty value deletes a key (through
+	// state-delete: Juju's state-set would store ""). Values go on stdin.
 	StateSet(ctx context.Context, values map[string]string) error
 
 	// ActionGet returns the running action's parameters.
 	ActionGet(ctx context.Context) (map[string]any, error)
 	// ActionSet sets action results; nested maps become dotted keys.
-	// Values go on stdin.
+	// Values go on argv (action-set has no --file): only put a secret in
+	// results when the user ran the action to see it.
 	ActionSet(ctx context.Context, results map[string]any) error
 	// ActionFail marks the running action failed with a message.
 	ActionFail(ctx context.Context, message string) error

@@ -1,0 +1,363 @@
+package hooktools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// New returns the hook tools run through r: Exec{} in the charm, the
+// in-memory Juju of hooktoolstest in unit tests.
+func New(r Runner) Tools {
+	return &tools{run: r}
+}
+
+var _ Tools = (*tools)(nil)
+
+type tools struct {
+	run Runner
+}
+
+// Statuses lists the workload statuses status-set accepts, in Juju's order.
+var Statuses = []Status{StatusMaintenance, StatusBlocked, StatusWaiting, StatusActive}
+
+// Valid reports whether status-set accepts s. "error" and "unknown" are
+// Juju's to set, never the charm's.
+func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
+
+func (t *tools) ConfigGet(ctx context.Context) (map[string]any, error) {
+	var v map[string]any
+	if err := t.getJSON(ctx, &v, "config-get", "--format=json"); err != nil {
+		return nil, err
+	}
+	return nonNil(v), nil
+}
+
+func (t *tools) CredentialGet(ctx context.Context) (CloudSpec, error) {
+	var spec CloudSpec
+	err := t.getJSON(ctx, &spec, "credential-get", "--format=json")
+	return spec, err
+}
+
+func (t *tools) RelationIDs(ctx context.Context, endpoint string) ([]string, error) {
+	var ids []string
+	err := t.getJSON(ctx, &ids, "relation-ids", withPositional([]string{"--format=json"}, endpoint)...)
+	return ids, err
+}
+
+func (t *tools) RelationList(ctx context.Context, relationID string) ([]string, error) {
+	var units []string
+	err := t.getJSON(ctx, &units, "relation-list", "-r", relationID, "--format=json")
+	return units, err
+}
+
+func (t *tools) RelationGet(ctx context.Context, relationID, unit string) (map[string]string, error) {
+	var v map[string]string
+	// "-" asks for every key; the unit is explicit so the answer does not
+	// depend on which relation hook is running.
+	args := withPositional([]string{"-r", relationID, "--format=json"}, "-", unit)
+	if err := t.getJSON(ctx, &v, "relation-get", args...); err != nil {
+		return nil, err
+	}
+	return nonNil(v), nil
+}
+
+func (t *tools) RelationSet(ctx context.Context, relationID string, values map[string]string) error {
+	if len(values) == 0 {
+		return nil
+	}
+	stdin, err := yamlMap("relation-set", values)
+	if err != nil {
+		return err
+	}
+	_, err = t.call(ctx, "relation-set", []string{"-r", relationID, "--file", "-"}, stdin)
+	return err
+}
+
+func (t *tools) StatusSet(ctx context.Context, status Status, message string) error {
+	if !status.Valid() {
+		return &ToolError{
+			Tool:    "status-set",
+			Message: fmt.Sprintf("invalid status %q, expected one of %v", status, Statuses),
+			Err:     ErrInvalidArgument,
+		}
+	}
+	_, err := t.call(ctx, "status-set", withPositional(nil, string(status), message), nil)
+	return err
+}
+
+func (t *tools) ApplicationVersionSet(ctx context.Context, version string) error {
+	_, err := t.call(ctx, "application-version-set", withPositional(nil, version), nil)
+	return err
+}
+
+func (t *tools) IsLeader(ctx context.Context) (bool, error) {
+	var leader bool
+	err := t.getJSON(ctx, &leader, "is-leader", "--format=json")
+	return leader, err
+}
+
+func (t *tools) Log(ctx context.Context, level Level, message string) error {
+	_, err := t.call(ctx, "juju-log", withPositional([]string{"-l", string(level)}, message), nil)
+	return err
+}
+
+func (t *tools) StateGet(ctx context.Context) (map[string]string, error) {
+	var v map[string]string
+	// An empty state prints "null": Juju hands a nil map to the formatter.
+	if err := t.getJSON(ctx, &v, "state-get", "--format=json"); err != nil {
+		return nil, err
+	}
+	return nonNil(v), nil
+}
+
+// StateSet keeps the promise of the Tools interface (an empty value deletes
+// the key) although Juju's state-set stores "" as a value: keys to delete go
+// to state-delete, one call each (keys are not secret), the rest to
+// state-set on stdin.
+func (t *tools) StateSet(ctx context.Context, values map[string]string) error {
+	set := map[string]string{}
+	var deleted []string
+	for k, v := range values {
+		if v == "" {
+			deleted = append(deleted, k)
+		} else {
+			set[k] = v
+		}
+	}
+	if len(set) > 0 {
+		stdin, err := yamlMap("state-set", set)
+		if err != nil {
+			return err
+		}
+		if _, err := t.call(ctx, "state-set", []string{"--file", "-"}, stdin); err != nil {
+			return err
+		}
+	}
+	slices.Sort(deleted)
+	for _, k := range deleted {
+		if _, err := t.call(ctx, "state-delete", withPositional(nil, k), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tools) ActionGet(ctx context.Context) (map[string]any, error) {
+	var v map[string]any
+	if err := t.getJSON(ctx, &v, "action-get", "--format=json"); err != nil {
+		return nil, err
+	}
+	return nonNil(v), nil
+}
+
+// ActionSet passes results as key=value arguments because that is all
+// action-set accepts: unlike relation-set and state-set it has no --file
+// (juju/juju worker/uniter/runner/jujuc/action-set.go). Values are
+// therefore visible in the process list while the tool runs; a caller must
+// put a secret in results only when the user ran the action to see it.
+func (t *tools) ActionSet(ctx context.Context, results map[string]any) error {
+	flat := map[string]string{}
+	if err := flatten("", results, flat); err != nil {
+		return err
+	}
+	if len(flat) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(flat))
+	for k := range flat {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	args := make([]string, 0, len(keys))
+	for _, k := range keys {
+		// The key leads, and keys never start with "-", so no value can be
+		// taken for a flag.
+		args = append(args, k+"="+flat[k])
+	}
+	_, err := t.call(ctx, "action-set", args, nil)
+	return err
+}
+
+func (t *tools) ActionFail(ctx context.Context, message string) error {
+	_, err := t.call(ctx, "action-fail", withPositional(nil, message), nil)
+	return err
+}
+
+func (t *tools) ActionLog(ctx context.Context, message string) error {
+	_, err := t.call(ctx, "action-log", withPositional(nil, message), nil)
+	return err
+}
+
+// call runs one tool and turns its failure into a *ToolError.
+func (t *tools) call(ctx context.Context, tool string, args []string, stdin []byte) ([]byte, error) {
+	out, err := t.run.Run(ctx, tool, args, stdin)
+	if err == nil {
+		return out, nil
+	}
+	var exit *ExitError
+	if !errors.As(err, &exit) {
+		return nil, &ToolError{Tool: tool, Err: err}
+	}
+	msg := jujuMessage(exit.Stderr)
+	if sentinel := classify(tool, msg); sentinel != nil {
+		return nil, &ToolError{Tool: tool, Message: msg, Err: errors.Join(sentinel, exit)}
+	}
+	return nil, &ToolError{Tool: tool, Message: msg, Err: exit}
+}
+
+// getJSON runs a tool that prints JSON and decodes it into v. The output is
+// never quoted in the error: credential-get prints the password.
+func (t *tools) getJSON(ctx context.Context, v any, tool string, args ...string) error {
+	out, err := t.call(ctx, tool, args, nil)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(out), v); err != nil {
+		return &ToolError{Tool: tool, Err: fmt.Errorf("%w: %w", ErrBadOutput, redact(err))}
+	}
+	return nil
+}
+
+// redact keeps the kind of a JSON decoding failure but not the text that
+// caused it (an *json.UnmarshalTypeError quotes no value, a SyntaxError
+// quotes one character, but a future Go might quote more).
+func redact(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Errorf("invalid JSON at offset %d", syntax.Offset)
+	case errors.As(err, &typ):
+		return fmt.Errorf("JSON %s where %s expected", typ.Value, typ.Type)
+	default:
+		return errors.New("invalid JSON")
+	}
+}
+
+// jujuMessage is the text of the last "ERROR ..." line Juju wrote, or the
+// whole stderr when there is none (a tool that is not Juju's).
+func jujuMessage(stderr string) string {
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if msg, ok := strings.CutPrefix(strings.TrimSpace(lines[i]), "ERROR "); ok {
+			return strings.TrimSpace(msg)
+		}
+	}
+	return strings.TrimSpace(stderr)
+}
+
+// classify names the failure the charm reacts to, from Juju's message.
+// The texts are Juju's own (juju/juju worker/uniter/runner/jujuc and the
+// uniter facade):
+//   - credential-get without trust: "cannot access cloud credentials:
+//     permission denied";
+//   - -r naming a relation the unit is not in: `invalid value "clients:9"
+//     for option -r: relation not found` ("unknown relation id" before
+//     Juju 2.7);
+//   - relation-get of a unit with no settings in the relation: `cannot read
+//     settings for unit "a/9" in relation "...": unit "a/9": settings not
+//     found`, and of a unit of an application not in the relation:
+//     "permission denied".
+func classify(tool, msg string) error {
+	switch {
+	case tool == "credential-get" && strings.Contains(msg, "permission denied"):
+		return ErrNotTrusted
+	case !strings.HasPrefix(tool, "relation-"):
+		return nil
+	case strings.Contains(msg, "relation not found"),
+		strings.Contains(msg, "unknown relation id"),
+		strings.Contains(msg, "settings not found"),
+		tool == "relation-get" && strings.Contains(msg, "permission denied"):
+		return ErrRelationNotFound
+	}
+	return nil
+}
+
+// withPositional appends positional arguments after flags, behind "--" when
+// one of them starts with "-": Juju's flag parser takes such an argument
+// (a status message like "-x not found") for an option, anywhere on the
+// line. A lone "-" is an argument, not an option.
+func withPositional(flags []string, positional ...string) []string {
+	args := slices.Clone(flags)
+	for _, p := range positional {
+		if len(p) > 1 && p[0] == '-' {
+			args = append(args, "--")
+			break
+		}
+	}
+	return append(args, positional...)
+}
+
+// yamlMap encodes values as the YAML map `--file -` reads. Every value is
+// emitted as a string (quoted when YAML would read it as something else),
+// so Juju stores exactly the bytes given.
+func yamlMap(tool string, values map[string]string) ([]byte, error) {
+	out, err := yaml.Marshal(values)
+	if err != nil {
+		return nil, &ToolError{Tool: tool, Err: fmt.Errorf("encode values: %w", err)}
+	}
+	return out, nil
+}
+
+// actionKey is Juju's rule for each dot-separated part of an action-set
+// key (juju/charm GetActionNameRule).
+var actionKey = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
+
+// reservedActionKeys are set by Juju itself; action-set refuses them.
+var reservedActionKeys = []string{"stdout", "stdout-encoding", "stderr", "stderr-encoding"}
+
+// flatten turns nested maps into action-set's dotted keys. Strings go as
+// they are, other values as JSON (numbers, booleans, lists).
+func flatten(prefix string, in map[string]any, out map[string]string) error {
+	for k, v := range in {
+		if !actionKey.MatchString(k) || slices.Contains(reservedActionKeys, k) {
+			return &ToolError{
+				Tool:    "action-set",
+				Message: fmt.Sprintf("key %q must start and end with lowercase alphanumeric, contain only lowercase alphanumeric and hyphens, and not be one of %v", k, reservedActionKeys),
+				Err:     ErrInvalidArgument,
+			}
+		}
+		key := k
+		if prefix != "" {
+			key = prefix + "." + k
+		}
+		switch v := v.(type) {
+		case map[string]any:
+			if err := flatten(key, v, out); err != nil {
+				return err
+			}
+		case map[string]string:
+			m := make(map[string]any, len(v))
+			for k2, v2 := range v {
+				m[k2] = v2
+			}
+			if err := flatten(key, m, out); err != nil {
+				return err
+			}
+		case string:
+			out[key] = v
+		default:
+			b, err := json.Marshal(v)
+			if err != nil {
+				return &ToolError{Tool: "action-set", Err: fmt.Errorf("encode result %q: %w: %w", key, ErrInvalidArgument, err)}
+			}
+			out[key] = string(b)
+		}
+	}
+	return nil
+}
+
+func nonNil[M ~map[K]V, K comparable, V any](m M) M {
+	if m == nil {
+		return M{}
+	}
+	return m
+}
