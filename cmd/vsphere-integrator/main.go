@@ -1,0 +1,67 @@
+// Command vsphere-integrator is the charm: dispatch execs it for every hook
+// and action. It reads the hook context, wires the real hook tools and the
+// vCenter checker, runs one event and sets the exit code.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/charm"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+)
+
+// eventDeadline bounds a whole event. The vCenter check inside gets its own
+// 30 s (charm.CheckTimeout); the rest is hook tools, which answer in
+// milliseconds. Juju itself never times a hook out, so without this a stuck
+// call would wedge the unit's whole queue.
+const eventDeadline = 2 * time.Minute
+
+func main() {
+	os.Exit(run())
+}
+
+func run() (code int) {
+	tools := hooktools.New(hooktools.Exec{})
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, eventDeadline)
+	defer cancel()
+
+	// A panic is the one failure that is the charm's own: log it and exit
+	// non-zero so Juju shows the unit in error and a human looks.
+	defer func() {
+		if r := recover(); r != nil {
+			report(ctx, tools, hooktools.LevelError, fmt.Sprintf("charm bug: %v\n%s", r, debug.Stack()))
+			code = 1
+		}
+	}()
+
+	hc, err := hookenv.Parse(os.Getenv, os.Args[0])
+	if err != nil {
+		// Not something a retry of this hook fixes, and not the charm's
+		// fault: say so where the operator looks, and do not wedge the unit.
+		report(ctx, tools, hooktools.LevelError, "cannot run: "+err.Error())
+		_ = tools.StatusSet(ctx, hooktools.StatusBlocked, "charm started without a valid Juju hook context: "+err.Error())
+		return 0
+	}
+	c := charm.New(tools, hc, nil)
+	if err := c.Run(ctx); err != nil {
+		report(ctx, tools, hooktools.LevelError, fmt.Sprintf("%s failed: %v", hc.Name, err))
+		return 1
+	}
+	return 0
+}
+
+// report logs through juju-log and, because juju-log itself may be what is
+// missing, to stderr too (Juju copies a hook's stderr into the unit log).
+func report(ctx context.Context, tools hooktools.Tools, level hooktools.Level, msg string) {
+	fmt.Fprintf(os.Stderr, "vsphere-integrator: %s: %s\n", level, msg)
+	_ = tools.Log(ctx, level, msg)
+}

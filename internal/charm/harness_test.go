@@ -1,0 +1,204 @@
+package charm
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/vmware/govmomi/find"
+	"gopkg.in/yaml.v3"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere/vspheretest"
+)
+
+const unit = "vsphere-integrator/0"
+
+// env is one unit of the charm: an in-memory Juju and a vCenter simulator.
+// A test builds a state, runs one event, and checks the state that comes
+// out.
+type env struct {
+	t      testing.TB
+	juju   *hooktoolstest.Juju
+	vc     *vspheretest.Server
+	checks atomic.Int32 // vCenter checks (sessions) opened
+	now    time.Time
+	// secrets must never show on argv, in a log, status or action result.
+	secrets []string
+	// shown are the calls that may carry a secret because the user asked
+	// for it (show-password=true).
+	shown map[int]bool
+	// checkTimeout, when set, replaces CheckTimeout.
+	checkTimeout time.Duration
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	e := &env{t: t, juju: hooktoolstest.New(unit), vc: vspheretest.NewServer(t, vspheretest.Options{}), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), shown: map[int]bool{}}
+	e.juju.SetConfig(configDefaults(t))
+	// The simulator's datastore; the default datastore1 exists only on ESXi.
+	e.juju.SetConfig(map[string]any{"datastore": "LocalDS_0"})
+	ctx := context.Background()
+	vmFolder, err := find.NewFinder(e.vc.Client()).Folder(ctx, "/DC0/vm")
+	require.NoError(t, err)
+	_, err = vmFolder.CreateFolder(ctx, "juju-kubernetes")
+	require.NoError(t, err)
+	e.addSecret(e.vc.Password())
+	t.Cleanup(e.assertNoSecretsLeaked)
+	return e
+}
+
+// configDefaults reads config.yaml's defaults, as Juju gives them to
+// config-get before anything is set.
+func configDefaults(t testing.TB) map[string]any {
+	raw, err := os.ReadFile("../../config.yaml")
+	require.NoError(t, err)
+	var doc struct {
+		Options map[string]struct {
+			Default any `yaml:"default"`
+		} `yaml:"options"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	out := map[string]any{}
+	for k, o := range doc.Options {
+		out[k] = o.Default
+	}
+	return out
+}
+
+func (e *env) addSecret(s string) { e.secrets = append(e.secrets, s) }
+
+// cloud is the credential `juju trust` would give for the simulator.
+func (e *env) cloud(password string) hooktools.CloudSpec {
+	return hooktools.CloudSpec{
+		Type: "vsphere", Name: "vsphere", Region: "DC0", Endpoint: e.vc.URL.Host,
+		Credential: &hooktools.CloudCredential{AuthType: "userpass", Attrs: map[string]string{"user": e.vc.User, "password": password}},
+	}
+}
+
+func (e *env) trust() { e.juju.Trust(e.cloud(e.vc.Password())) }
+
+// rotate changes the password on both sides, as `juju update-credential`
+// after a vCenter password change does.
+func (e *env) rotate(p string) {
+	e.addSecret(p)
+	e.vc.SetPassword(p)
+	e.juju.SetCredential(e.cloud(p))
+}
+
+func (e *env) checker() Checker {
+	return CheckerFunc(func(ctx context.Context, t vsphere.Target) (*vsphere.Report, error) {
+		e.checks.Add(1)
+		return vsphere.Check(ctx, t)
+	})
+}
+
+// hook runs one hook; relID/remote for relation hooks.
+func (e *env) hook(name string, rel ...string) {
+	e.t.Helper()
+	hc := hookenv.Context{Kind: hookenv.KindHook, Name: name, Unit: unit, ModelName: "k8s"}
+	if _, _, ok := hc.RelationHook(); ok {
+		hc.RelationEndpoint, hc.RelationID = Endpoint, rel[0]
+		if len(rel) > 1 {
+			hc.RemoteUnit = rel[1]
+			hc.RemoteApp, _, _ = strings.Cut(rel[1], "/")
+		}
+	}
+	e.run(hc)
+}
+
+func (e *env) action(name string, params map[string]any) {
+	e.t.Helper()
+	e.juju.StartAction(name, params)
+	mark := len(e.juju.Calls)
+	asked, _ := params["show-password"].(bool)
+	e.runAllowing(hookenv.Context{Kind: hookenv.KindAction, Name: name, ActionName: name, Unit: unit}, func() {
+		if !asked {
+			return
+		}
+		for i := mark; i < len(e.juju.Calls); i++ {
+			if e.juju.Calls[i].Tool == "action-set" {
+				e.shown[i] = true
+			}
+		}
+	})
+}
+
+func (e *env) run(hc hookenv.Context) { e.runAllowing(hc, func() {}) }
+
+func (e *env) runAllowing(hc hookenv.Context, allow func()) {
+	e.t.Helper()
+	c := New(hooktools.New(e.juju.Runner()), hc, e.checker()).WithClock(func() time.Time { return e.now })
+	if e.checkTimeout > 0 {
+		c.checkTimeout = e.checkTimeout
+	}
+	require.NoError(e.t, c.Run(context.Background()), "no event may error the hook")
+	allow()
+	e.assertNoSecretsLeaked()
+}
+
+// calls returns the calls made since mark (len of Calls before the event).
+func (e *env) callsSince(mark int) []hooktoolstest.Call {
+	return append([]hooktoolstest.Call(nil), e.juju.Calls[mark:]...)
+}
+
+func (e *env) status() (string, string) { return e.juju.Status.Name, e.juju.Status.Message }
+
+func (e *env) assertNoSecretsLeaked() {
+	e.t.Helper()
+	j := e.juju
+	var places []string
+	for i, c := range j.Calls {
+		if !e.shown[i] {
+			places = append(places, strings.Join(c.Args, " "))
+		}
+	}
+	for _, l := range j.Logs {
+		places = append(places, l.Message)
+	}
+	for _, s := range append(j.StatusHistory, j.Status) {
+		places = append(places, s.Message)
+	}
+	if j.Action != nil {
+		places = append(places, j.Action.Message)
+		for _, l := range j.Action.Logs {
+			places = append(places, l)
+		}
+		if show, _ := j.Action.Params["show-password"].(bool); !show {
+			places = append(places, flatten(j.Action.Results)...)
+		}
+	}
+	for k, v := range j.State {
+		places = append(places, k, v)
+	}
+	if b, _ := j.Config["credentials"].(string); b != "" {
+		e.secrets = append(e.secrets, b)
+	}
+	for _, p := range places {
+		for _, s := range e.secrets {
+			if s != "" && strings.Contains(p, s) {
+				e.t.Fatalf("secret leaked into %q", p)
+			}
+		}
+	}
+}
+
+func flatten(m map[string]any) []string {
+	var out []string
+	for k, v := range m {
+		switch v := v.(type) {
+		case map[string]any:
+			out = append(out, flatten(v)...)
+		case string:
+			out = append(out, k, v)
+		}
+	}
+	return out
+}
