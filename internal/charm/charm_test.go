@@ -92,8 +92,11 @@ func TestStatusTable(t *testing.T) {
 			contains: []string{"vsphere_ip"},
 		},
 		{
-			name:     "bad ca_cert",
-			setup:    func(e *env) { e.trust(); e.juju.SetConfig(map[string]any{"ca_cert": "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----"}) },
+			name: "bad ca_cert",
+			setup: func(e *env) {
+				e.trust()
+				e.juju.SetConfig(map[string]any{"ca_cert": "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----"})
+			},
 			status:   "blocked",
 			contains: []string{"ca_cert"},
 		},

@@ -43,7 +43,7 @@ func TestResolvePrecedence(t *testing.T) {
 	}{
 		{
 			name: "trust only", spec: trusted, config: cfg(),
-			want: integration.Data{VsphereIP: "10.0.0.1", User: "trust-user", Password: "trust-pass", Datacenter: "DC-trust", Datastore: "datastore1", Folder: "juju-kubernetes"},
+			want:    integration.Data{VsphereIP: "10.0.0.1", User: "trust-user", Password: "trust-pass", Datacenter: "DC-trust", Datastore: "datastore1", Folder: "juju-kubernetes"},
 			sources: map[string]Source{"vsphere_ip": SourceTrust, "user": SourceTrust, "password": SourceTrust, "datacenter": SourceTrust},
 		},
 		{
