@@ -5,6 +5,8 @@ package charm
 
 import (
 	"context"
+	"io"
+	"os"
 	"time"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
@@ -44,6 +46,9 @@ type Charm struct {
 	now     func() time.Time
 	// checkTimeout is CheckTimeout except in tests of a hanging vCenter.
 	checkTimeout time.Duration
+	// stderr gets what juju-log may be unable to take; Juju copies a hook's
+	// stderr into the unit log.
+	stderr io.Writer
 }
 
 // New returns the charm for one event. checker nil means the real vCenter
@@ -52,7 +57,7 @@ func New(tools hooktools.Tools, hc hookenv.Context, checker Checker) *Charm {
 	if checker == nil {
 		checker = CheckerFunc(vsphere.Check)
 	}
-	return &Charm{tools: tools, hc: hc, checker: checker, now: time.Now, checkTimeout: CheckTimeout}
+	return &Charm{tools: tools, hc: hc, checker: checker, now: time.Now, checkTimeout: CheckTimeout, stderr: os.Stderr}
 }
 
 // WithClock replaces the clock, for tests of the re-check interval.

@@ -2,6 +2,7 @@ package charm
 
 import (
 	"context"
+	"io"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -136,6 +137,7 @@ func (e *env) run(hc hookenv.Context) { e.runAllowing(hc, func() {}) }
 func (e *env) runAllowing(hc hookenv.Context, allow func()) {
 	e.t.Helper()
 	c := New(hooktools.New(e.juju.Runner()), hc, e.checker()).WithClock(func() time.Time { return e.now })
+	c.stderr = io.Discard // the status and juju-log are what the tests check
 	if e.checkTimeout > 0 {
 		c.checkTimeout = e.checkTimeout
 	}

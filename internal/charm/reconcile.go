@@ -353,6 +353,7 @@ func (c *Charm) forgetRelation(ctx context.Context, id string) error {
 // status-set itself works).
 func (c *Charm) toolFailed(ctx context.Context, err error) {
 	msg := "cannot talk to Juju: " + err.Error()
+	fmt.Fprintf(c.stderr, "vsphere-integrator: %s: %s\n", c.hc.Name, msg)
 	_ = c.tools.Log(ctx, hooktools.LevelError, c.hc.Name+": "+msg)
 	// Forget the recorded status so the next event sets it again.
 	_ = c.tools.StateSet(ctx, map[string]string{stateStatus: ""})

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	jujucharm "github.com/juju/charm/v12"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
+)
+
+// built is the charm packed once for every test here, as `make charm` packs it.
+var built struct {
+	dir     string // temp dir holding everything
+	charm   string // vsphere-integrator.charm
+	fakeBin string // dir with the fake hook tools
+}
+
+const repo = "../.."
+
+func TestMain(m *testing.M) {
+	code, err := buildAll()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.Exit(1)
+	}
+	os.Exit(code(m))
+}
+
+func buildAll() (func(*testing.M) int, error) {
+	dir, err := os.MkdirTemp("", "charmpack-test-")
+	if err != nil {
+		return nil, err
+	}
+	built.dir = dir
+	bin := filepath.Join(dir, "vsphere-integrator")
+	fake := filepath.Join(dir, "fakejuju")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/vsphere-integrator")
+	build.Dir, build.Env = repo, append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, out)
+	}
+	build = exec.Command("go", "build", "-o", fake, "./cmd/fakejuju")
+	build.Dir = repo
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, out)
+	}
+	built.fakeBin = filepath.Join(dir, "tools")
+	if err := os.Mkdir(built.fakeBin, 0o755); err != nil {
+		return nil, err
+	}
+	if err := hooktoolstest.InstallTools(built.fakeBin, fake); err != nil {
+		return nil, err
+	}
+	built.charm = filepath.Join(dir, "vsphere-integrator.charm")
+	if err := pack(repo, bin, built.charm); err != nil {
+		return nil, err
+	}
+	return func(m *testing.M) int {
+		defer os.RemoveAll(dir)
+		return m.Run()
+	}, nil
+}
+
+// TestCharmAsJujuReadsIt reads the source tree and the archive with
+// juju/charm, the library `juju deploy` uses.
+func TestCharmAsJujuReadsIt(t *testing.T) {
+	dir, err := jujucharm.ReadCharmDir(repo)
+	require.NoError(t, err)
+	archive, err := jujucharm.ReadCharmArchive(built.charm)
+	require.NoError(t, err)
+	for name, ch := range map[string]jujucharm.Charm{"dir": dir, "archive": archive} {
+		t.Run(name, func(t *testing.T) {
+			meta := ch.Meta()
+			assert.Equal(t, "vsphere-integrator", meta.Name)
+			assert.NotEmpty(t, meta.Summary)
+			assert.NotEmpty(t, meta.Description)
+			clients, ok := meta.Provides["clients"]
+			require.True(t, ok, "provides clients")
+			assert.Equal(t, "vsphere-integration", clients.Interface)
+			assert.Equal(t, jujucharm.RoleProvider, clients.Role)
+
+			cfg := ch.Config()
+			var names []string
+			for n, o := range cfg.Options {
+				names = append(names, n)
+				assert.Equal(t, "string", o.Type, n)
+				assert.NotEmpty(t, o.Description, n)
+			}
+			sort.Strings(names)
+			assert.Equal(t, []string{"ca_cert", "credentials", "datacenter", "datastore", "folder", "password", "respool_path", "thumbprint", "user", "vsphere_ip"}, names)
+			_, err := cfg.ValidateSettings(cfg.DefaultSettings())
+			require.NoError(t, err, "every default type-checks")
+			defaults := cfg.DefaultSettings()
+			assert.Equal(t, "datastore1", defaults["datastore"])
+			assert.Equal(t, "juju-kubernetes", defaults["folder"])
+			assert.Equal(t, "", defaults["respool_path"])
+
+			var actions []string
+			for n := range ch.Actions().ActionSpecs {
+				actions = append(actions, n)
+			}
+			sort.Strings(actions)
+			assert.Equal(t, []string{"cloud-config", "refresh-credentials", "verify"}, actions)
+
+			m := ch.Manifest()
+			require.NotNil(t, m)
+			require.NoError(t, m.Validate())
+			var bases []string
+			for _, b := range m.Bases {
+				bases = append(bases, b.Name+"@"+b.Channel.Track+"/"+strings.Join(b.Architectures, ","))
+			}
+			assert.Equal(t, []string{"ubuntu@20.04/amd64", "ubuntu@22.04/amd64", "ubuntu@24.04/amd64"}, bases)
+		})
+	}
+}
+
+func TestArchiveLayout(t *testing.T) {
+	zr, err := zip.OpenReader(built.charm)
+	require.NoError(t, err)
+	defer zr.Close()
+	modes := map[string]os.FileMode{}
+	for _, f := range zr.File {
+		modes[f.Name] = f.Mode()
+	}
+	// Juju does not fix dispatch's mode on unpack: without 0755 every hook
+	// fails with "Permission denied".
+	assert.Equal(t, os.FileMode(0o755), modes["dispatch"])
+	assert.Equal(t, os.FileMode(0o755), modes["bin/vsphere-integrator"])
+	for _, f := range []string{"metadata.yaml", "config.yaml", "actions.yaml", "manifest.yaml", "README.md", "icon.svg"} {
+		assert.Equal(t, os.FileMode(0o644), modes[f], f)
+	}
+	hooks, err := os.ReadDir(filepath.Join(repo, "hooks"))
+	require.NoError(t, err)
+	require.NotEmpty(t, hooks)
+	for _, h := range hooks {
+		assert.Equal(t, os.FileMode(0o755), modes["hooks/"+h.Name()], h.Name())
+	}
+	for name := range modes {
+		assert.False(t, strings.HasSuffix(name, ".go"), "no source in the charm: %s", name)
+	}
+
+	again := filepath.Join(t.TempDir(), "again.charm")
+	require.NoError(t, pack(repo, filepath.Join(built.dir, "vsphere-integrator"), again))
+	a, _ := os.ReadFile(built.charm)
+	b, _ := os.ReadFile(again)
+	assert.True(t, bytes.Equal(a, b), "packing is reproducible")
+}
+
+// TestBinaryLinksNoTestCode: the charm binary must not carry the simulator,
+// the fake Juju or test libraries.
+func TestBinaryLinksNoTestCode(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "./cmd/vsphere-integrator")
+	cmd.Dir = repo
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, banned := range []string{"testing", "github.com/stretchr/testify", "github.com/vmware/govmomi/simulator", "hooktoolstest", "vspheretest", "gopkg.in/gcfg.v1", "k8s.io/"} {
+			assert.False(t, pkg == banned || strings.HasPrefix(pkg, banned+"/") || strings.HasSuffix(pkg, "/"+banned), "charm binary links %s", pkg)
+		}
+	}
+}
