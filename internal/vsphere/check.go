@@ -1,0 +1,183 @@
+// Package vsphere checks vCenter credentials and settings the way the
+// Kubernetes vSphere providers will use them: one session logs in, resolves
+// the datacenter, datastore, VM folder and resource pool, reads the product
+// version and logs out. Failures come back as typed errors whose text tells a
+// vSphere admin what to fix.
+package vsphere
+
+import (
+	"context"
+	"time"
+
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// DefaultTimeout bounds a check whose context has no deadline: a vCenter
+// that accepts connections and never answers must not hang a hook.
+const DefaultTimeout = 30 * time.Second
+
+// Product is what vCenter says it is.
+type Product struct {
+	Name    string // "VMware vCenter Server"
+	Version string // "8.0.2"
+	Build   string
+	APIType string // "VirtualCenter", or "HostAgent" for an ESXi host
+}
+
+// Report is the outcome of a successful check.
+type Report struct {
+	Server  string // host[:port] as configured
+	Product Product
+	// Resolved inventory paths ("/DC0", "/DC0/datastore/LocalDS_0",
+	// "/DC0/vm/k8s", "/DC0/host/C0/Resources"); ResourcePool is "" when the
+	// target has none.
+	Datacenter, Datastore, Folder, ResourcePool string
+	Requests                                    int // SOAP round trips, logout included
+	Elapsed                                     time.Duration
+}
+
+// Check logs in to the target's vCenter, resolves its inventory settings and
+// logs out, in one session, within ctx (DefaultTimeout when ctx has no
+// deadline; the logout may take up to a few seconds more, see logoutGrace).
+// Errors are *TargetError, *LoginError, *NotFoundError, *AmbiguousError,
+// *CertificateError, *UnreachableError, or a wrapped vCenter fault.
+func Check(ctx context.Context, t Target) (rep *Report, err error) {
+	p, err := prepare(t)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+	s, err := openSession(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	// Logout is deferred so that no return path (lookup failure, fault,
+	// deadline) leaves a session behind; the report then counts it too.
+	defer func() {
+		s.close(ctx)
+		if rep != nil {
+			rep.Requests = s.requests()
+			rep.Elapsed = time.Since(s.start)
+		}
+	}()
+
+	inv, err := s.readInventory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := resolve(inv, s.client.ServiceContent.RootFolder, p)
+	if err != nil {
+		return nil, err
+	}
+	about := s.client.ServiceContent.About
+	rep = &Report{
+		Server:     p.url.Host,
+		Product:    Product{Name: about.Name, Version: about.Version, Build: about.Build, APIType: about.ApiType},
+		Datacenter: r.datacenter.path,
+		Datastore:  r.datastore.path,
+		Folder:     r.folder.path,
+	}
+	if r.pool != nil {
+		rep.ResourcePool = r.pool.path
+	}
+	return rep, nil
+}
+
+// resolved holds the objects a target names; later lookups in the same
+// session (node VMs, privileges) start from these.
+type resolved struct {
+	datacenter, datastore, folder, pool *node
+}
+
+func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) (*resolved, error) {
+	t := p.target
+	root := inv.get(rootRef)
+	if root == nil {
+		root = &node{ref: rootRef}
+	}
+	var r resolved
+	var err error
+
+	r.datacenter, err = lookup{
+		kind:       "datacenter",
+		where:      "vCenter " + p.url.Host,
+		base:       root,
+		byName:     true,
+		candidates: inv.filter(func(n *node) bool { return n.isA("Datacenter") }),
+	}.find(t.Datacenter)
+	if err != nil {
+		return nil, err
+	}
+	dc := r.datacenter
+	inDC := "datacenter " + dc.relTo(root)
+	// folderOf returns a datacenter's special folder, or a stand-in with
+	// its usual path when the user may not see the folder itself.
+	folderOf := func(ref types.ManagedObjectReference, name string) *node {
+		if n := inv.get(ref); n != nil {
+			return n
+		}
+		return &node{ref: ref, name: name, path: dc.path + "/" + name}
+	}
+
+	dsFolder := folderOf(dc.datastoreFolder, "datastore")
+	r.datastore, err = lookup{
+		kind:       "datastore",
+		where:      inDC,
+		base:       dsFolder,
+		byName:     true,
+		candidates: inv.filter(func(n *node) bool { return n.isA("Datastore") && n.under(dc) }),
+	}.find(t.Datastore)
+	if err != nil {
+		return nil, err
+	}
+
+	vmFolder := folderOf(dc.vmFolder, "vm")
+	if t.Folder == "" {
+		r.folder = vmFolder
+	} else {
+		subfolders := inv.filter(func(n *node) bool { return n.isA("Folder") && n.under(vmFolder) })
+		r.folder, err = lookup{
+			kind:       "folder",
+			where:      "the VM folder of " + inDC,
+			base:       vmFolder,
+			candidates: append([]*node{vmFolder}, subfolders...),
+			listed:     subfolders,
+		}.find(t.Folder)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	if t.ResourcePool != "" {
+		hostFolder := folderOf(dc.hostFolder, "host")
+		isPool := func(n *node) bool { return n.isA("ResourcePool", "VirtualApp") && n.under(hostFolder) }
+		isCompute := func(n *node) bool {
+			return n.isA("ComputeResource", "ClusterComputeResource") && n.under(hostFolder) && n.rootPool != nil
+		}
+		pools := inv.filter(isPool)
+		// A cluster or host (by name or path) stands for its root pool, as
+		// the finder's resource pool listing does.
+		found, err := lookup{
+			kind:       "resource pool",
+			where:      inDC,
+			base:       hostFolder,
+			byName:     true,
+			candidates: append(pools, inv.filter(isCompute)...),
+			listed:     pools,
+		}.find(t.ResourcePool)
+		if err != nil {
+			return nil, err
+		}
+		if found.rootPool != nil {
+			if rp := inv.get(*found.rootPool); rp != nil {
+				found = rp
+			}
+		}
+		r.pool = found
+	}
+	return &r, nil
+}

@@ -1,0 +1,121 @@
+package vsphere
+
+import (
+	"fmt"
+	"strings"
+)
+
+// maxListed caps the names an error lists: a status line has to stay
+// readable on a vCenter with hundreds of datastores or pools.
+const maxListed = 10
+
+// TargetError is a setting that cannot be used as given (bad address, bad
+// thumbprint, no certificate in the CA text, missing value). It is found
+// before any network I/O.
+type TargetError struct {
+	Field string // "vCenter address", "thumbprint", "CA certificates", "datastore", ...
+	Err   error
+}
+
+func (e *TargetError) Error() string { return fmt.Sprintf("invalid %s: %v", e.Field, e.Err) }
+
+func (e *TargetError) Unwrap() error { return e.Err }
+
+// LoginError is vCenter rejecting the user name or password (SOAP fault
+// InvalidLogin). The password is never part of it.
+type LoginError struct {
+	Server, User string
+	Err          error
+}
+
+func (e *LoginError) Error() string {
+	return fmt.Sprintf("vCenter %s rejected login for user '%s'", e.Server, e.User)
+}
+
+func (e *LoginError) Unwrap() error { return e.Err }
+
+// NotFoundError is a datacenter, datastore, folder or resource pool that does
+// not exist where it was looked for. Available lists (at most maxListed of)
+// the names that do exist there, in the form the setting accepts; More counts
+// the ones left out. vCenter hides what the user has no permission to see,
+// so an empty list often means missing read privileges.
+type NotFoundError struct {
+	Kind      string // "datacenter", "datastore", "folder", "resource pool"
+	Name      string // as asked for
+	Where     string // e.g. "datacenter DC0"
+	Available []string
+	More      int
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("%s '%s' not found in %s (%s)", e.Kind, e.Name, e.Where, listing("available", e.Available, e.More))
+}
+
+// AmbiguousError is a name that matches several objects; Matches holds their
+// full inventory paths, any of which the setting accepts instead.
+type AmbiguousError struct {
+	Kind, Name string
+	Where      string
+	Matches    []string
+}
+
+func (e *AmbiguousError) Error() string {
+	shown, more := capList(e.Matches)
+	return fmt.Sprintf("%s '%s' is ambiguous in %s: give one of the paths (%s)", e.Kind, e.Name, e.Where, listing("matches", shown, more))
+}
+
+// CertificateError is a server certificate the check did not trust. SHA1 and
+// SHA256 are the thumbprints of the certificate the server presented, so an
+// admin can compare them with vCenter's and pin one.
+type CertificateError struct {
+	Server       string
+	SHA1, SHA256 string // upper hex with colons; SHA1 is empty in FIPS-only mode
+	Mismatch     bool   // a thumbprint was pinned and the certificate has another
+	Pinned       string // the pinned thumbprint, when Mismatch
+	Err          error  // why verification failed (x509 error), nil on Mismatch
+}
+
+func (e *CertificateError) Error() string {
+	presented := "SHA-256 " + e.SHA256
+	if e.SHA1 != "" {
+		presented += ", SHA-1 " + e.SHA1
+	}
+	if e.Mismatch {
+		return fmt.Sprintf("certificate of vCenter %s does not match the pinned thumbprint %s (presented: %s)", e.Server, e.Pinned, presented)
+	}
+	return fmt.Sprintf("certificate of vCenter %s is not trusted: %v; give its CA certificate or pin its thumbprint (presented: %s)", e.Server, e.Err, presented)
+}
+
+func (e *CertificateError) Unwrap() error { return e.Err }
+
+// UnreachableError is a vCenter the check could not talk to: name not
+// resolved, connection refused, TLS handshake failed, or no answer before the
+// deadline (then Err wraps context.DeadlineExceeded).
+type UnreachableError struct {
+	Address string // host:port dialed
+	Err     error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach vCenter at %s: %v", e.Address, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+func capList(names []string) ([]string, int) {
+	if len(names) <= maxListed {
+		return names, 0
+	}
+	return names[:maxListed], len(names) - maxListed
+}
+
+func listing(label string, names []string, more int) string {
+	if len(names) == 0 {
+		return "none the user can see"
+	}
+	s := label + ": " + strings.Join(names, ", ")
+	if more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
+	}
+	return s
+}

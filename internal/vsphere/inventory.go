@@ -1,0 +1,240 @@
+package vsphere
+
+import (
+	"context"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// node is one inventory object as read by readInventory.
+type node struct {
+	ref    types.ManagedObjectReference
+	name   string
+	parent *types.ManagedObjectReference
+	path   string // absolute inventory path, "" for the root folder
+
+	// Datacenter only.
+	vmFolder, hostFolder, datastoreFolder types.ManagedObjectReference
+	// ComputeResource / ClusterComputeResource only: the root pool.
+	rootPool *types.ManagedObjectReference
+}
+
+func (n *node) isA(kinds ...string) bool { return slices.Contains(kinds, n.ref.Type) }
+
+// under reports whether n is strictly below base in the inventory tree.
+func (n *node) under(base *node) bool { return strings.HasPrefix(n.path, base.path+"/") }
+
+// relTo is n's path relative to base, the form a relative setting takes.
+func (n *node) relTo(base *node) string { return strings.TrimPrefix(n.path, base.path+"/") }
+
+// inventory is the part of the vCenter tree a check resolves names in:
+// folders, datacenters, datastores, compute resources and resource pools,
+// with name and parent, so paths are built locally.
+type inventory struct {
+	nodes map[types.ManagedObjectReference]*node
+}
+
+// inventorySpec selects, from the root folder down, every folder (and storage
+// pod), datacenter, datastore, compute resource and resource pool (and vApp)
+// in one PropertyCollector request. The finder would need a request per path
+// element and per object kind; vCenter admins care about that load, and so
+// does the latency of a hook.
+func inventorySpec(root types.ManagedObjectReference) types.PropertyFilterSpec {
+	sel := func(names ...string) []types.BaseSelectionSpec {
+		var s []types.BaseSelectionSpec
+		for _, n := range names {
+			s = append(s, &types.SelectionSpec{Name: n})
+		}
+		return s
+	}
+	trav := func(name, typ, path string, next ...string) *types.TraversalSpec {
+		return &types.TraversalSpec{
+			SelectionSpec: types.SelectionSpec{Name: name},
+			Type:          typ,
+			Path:          path,
+			SelectSet:     sel(next...),
+		}
+	}
+	return types.PropertyFilterSpec{
+		ObjectSet: []types.ObjectSpec{{
+			Obj: root,
+			SelectSet: []types.BaseSelectionSpec{
+				trav("folder", "Folder", "childEntity", "folder", "dcVM", "dcHost", "dcDatastore", "crPool", "rpPool"),
+				trav("dcVM", "Datacenter", "vmFolder", "folder"),
+				trav("dcHost", "Datacenter", "hostFolder", "folder"),
+				trav("dcDatastore", "Datacenter", "datastoreFolder", "folder"),
+				trav("crPool", "ComputeResource", "resourcePool", "rpPool"),
+				trav("rpPool", "ResourcePool", "resourcePool", "rpPool"),
+			},
+		}},
+		// Property specs apply to subtypes too: StoragePod is a Folder,
+		// ClusterComputeResource a ComputeResource, VirtualApp a ResourcePool.
+		// Virtual machines and hosts are traversed over but not returned.
+		PropSet: []types.PropertySpec{
+			{Type: "Folder", PathSet: []string{"name", "parent"}},
+			{Type: "Datacenter", PathSet: []string{"name", "parent", "vmFolder", "hostFolder", "datastoreFolder"}},
+			{Type: "Datastore", PathSet: []string{"name", "parent"}},
+			{Type: "ComputeResource", PathSet: []string{"name", "parent", "resourcePool"}},
+			{Type: "ResourcePool", PathSet: []string{"name", "parent"}},
+		},
+	}
+}
+
+// readInventory reads the inventory in one RetrievePropertiesEx, plus one
+// ContinueRetrievePropertiesEx per further page when vCenter pages a large
+// result.
+func (s *session) readInventory(ctx context.Context) (*inventory, error) {
+	pc := s.client.ServiceContent.PropertyCollector
+	res, err := methods.RetrievePropertiesEx(ctx, s.counter, &types.RetrievePropertiesEx{
+		This:    pc,
+		SpecSet: []types.PropertyFilterSpec{inventorySpec(s.client.ServiceContent.RootFolder)},
+	})
+	if err != nil {
+		return nil, s.fail(ctx, "read inventory", err)
+	}
+	inv := &inventory{nodes: map[types.ManagedObjectReference]*node{}}
+	page := res.Returnval
+	for page != nil {
+		inv.add(page.Objects)
+		if page.Token == "" {
+			break
+		}
+		next, err := methods.ContinueRetrievePropertiesEx(ctx, s.counter, &types.ContinueRetrievePropertiesEx{This: pc, Token: page.Token})
+		if err != nil {
+			return nil, s.fail(ctx, "read inventory", err)
+		}
+		page = &next.Returnval
+	}
+	inv.buildPaths()
+	return inv, nil
+}
+
+func (inv *inventory) add(objects []types.ObjectContent) {
+	for _, oc := range objects {
+		n := &node{ref: oc.Obj}
+		for _, p := range oc.PropSet {
+			switch v := p.Val.(type) {
+			case string:
+				if p.Name == "name" {
+					n.name = v
+				}
+			case types.ManagedObjectReference:
+				switch p.Name {
+				case "parent":
+					n.parent = &v
+				case "vmFolder":
+					n.vmFolder = v
+				case "hostFolder":
+					n.hostFolder = v
+				case "datastoreFolder":
+					n.datastoreFolder = v
+				case "resourcePool":
+					n.rootPool = &v
+				}
+			}
+		}
+		inv.nodes[n.ref] = n
+	}
+}
+
+// buildPaths sets every node's inventory path from its name and parents. An
+// object whose parent was not returned (no permission to see it) gets a path
+// from the part of the chain that is visible.
+func (inv *inventory) buildPaths() {
+	done := map[types.ManagedObjectReference]bool{}
+	var walk func(n *node, depth int) string
+	walk = func(n *node, depth int) string {
+		if done[n.ref] {
+			return n.path
+		}
+		if n.parent != nil && depth < 256 { // depth: a parent cycle must not hang us
+			if p, ok := inv.nodes[*n.parent]; ok {
+				n.path = walk(p, depth+1) + "/" + n.name
+			} else {
+				n.path = "/" + n.name
+			}
+		}
+		done[n.ref] = true
+		return n.path
+	}
+	for _, n := range inv.nodes {
+		walk(n, 0)
+	}
+}
+
+func (inv *inventory) get(ref types.ManagedObjectReference) *node { return inv.nodes[ref] }
+
+// filter returns the nodes for which keep is true, sorted by path so that
+// errors list them in a stable order.
+func (inv *inventory) filter(keep func(*node) bool) []*node {
+	var out []*node
+	for _, n := range inv.nodes {
+		if keep(n) {
+			out = append(out, n)
+		}
+	}
+	slices.SortFunc(out, func(a, b *node) int { return strings.Compare(a.path, b.path) })
+	return out
+}
+
+// lookup resolves one setting among candidates.
+type lookup struct {
+	kind  string
+	where string // for errors: "datacenter DC0"
+	base  *node  // relative paths start here
+	// byName: a value without "/" is a name searched in the whole subtree
+	// of base; otherwise it is a path relative to base.
+	byName     bool
+	candidates []*node
+	// listed is what "available" shows; nil means candidates.
+	listed []*node
+}
+
+func (l lookup) find(arg string) (*node, error) {
+	arg = strings.TrimSpace(arg)
+	if len(arg) > 1 {
+		arg = strings.TrimRight(arg, "/")
+	}
+	var match func(*node) bool
+	switch {
+	case strings.HasPrefix(arg, "/"):
+		want := path.Clean(arg)
+		match = func(n *node) bool { return n.path == want }
+	case l.byName && !strings.Contains(arg, "/"):
+		match = func(n *node) bool { return n.name == arg }
+	default:
+		want := path.Clean(l.base.path + "/" + arg)
+		match = func(n *node) bool { return n.path == want }
+	}
+	var found []*node
+	for _, n := range l.candidates {
+		if match(n) {
+			found = append(found, n)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		listed := l.listed
+		if listed == nil {
+			listed = l.candidates
+		}
+		var names []string
+		for _, n := range listed {
+			names = append(names, n.relTo(l.base))
+		}
+		shown, more := capList(names)
+		return nil, &NotFoundError{Kind: l.kind, Name: arg, Where: l.where, Available: shown, More: more}
+	default:
+		var paths []string
+		for _, n := range found {
+			paths = append(paths, n.path)
+		}
+		return nil, &AmbiguousError{Kind: l.kind, Name: arg, Where: l.where, Matches: paths}
+	}
+}

@@ -1,0 +1,157 @@
+package vsphere
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/vmware/govmomi/fault"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// logoutGrace is the least time a logout gets, even when the check's context
+// is already done: an abandoned session counts against vCenter's session cap
+// until it idles out (30 minutes by default), so it is worth a short wait
+// past the deadline. Only a check that logged in can overrun, by this much.
+const logoutGrace = 3 * time.Second
+
+// userAgent names the charm in vCenter's session list, so an admin can tell
+// whose sessions they are.
+const userAgent = "vsphere-integrator-charm"
+
+// counter is a soap.RoundTripper that counts SOAP requests: keeping a check
+// cheap for vCenter is a requirement, and the count is reported.
+type counter struct {
+	rt soap.RoundTripper
+	n  atomic.Int64
+}
+
+func (c *counter) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
+	c.n.Add(1)
+	return c.rt.RoundTrip(ctx, req, res)
+}
+
+// session is one vCenter login. Every lookup of a check goes through it, so
+// login is paid once and logout happens in one place (close).
+type session struct {
+	p        *prepared
+	start    time.Time
+	soap     *soap.Client
+	client   *vim25.Client
+	counter  *counter
+	loggedIn bool
+}
+
+// openSession connects, reads the service content and logs in. On error
+// nothing is left open.
+func openSession(ctx context.Context, p *prepared) (*session, error) {
+	sc := soap.NewClient(p.url, p.target.TLS.Insecure)
+	tr := sc.DefaultTransport()
+	// Let net/http do the TLS handshake (it honours the request context) with
+	// our verification, rather than govmomi's dialer (it does not).
+	tr.DialTLSContext = nil
+	tr.TLSClientConfig = tlsConfig(p)
+	// The context bounds the check; these only bound a dial or handshake
+	// that net/http keeps going after the request gave up on it.
+	tr.DialContext = (&net.Dialer{Timeout: DefaultTimeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.TLSHandshakeTimeout = DefaultTimeout
+	sc.Namespace = "urn:" + vim25.Namespace
+	sc.Version = vim25.Version
+	sc.UserAgent = userAgent
+
+	s := &session{p: p, start: time.Now(), soap: sc, counter: &counter{rt: sc}}
+	content, err := methods.GetServiceContent(ctx, s.counter)
+	if err != nil {
+		s.close(ctx)
+		return nil, s.fail(ctx, "connect", err)
+	}
+	s.client = &vim25.Client{Client: sc, RoundTripper: s.counter, ServiceContent: content}
+
+	_, err = methods.Login(ctx, s.counter, &types.Login{
+		This:     *content.SessionManager,
+		UserName: p.target.User,
+		Password: p.target.Password,
+	})
+	if err != nil {
+		s.close(ctx)
+		return nil, s.fail(ctx, "login", err)
+	}
+	s.loggedIn = true
+	return s, nil
+}
+
+// close logs out if logged in, with a context that outlives ctx by up to
+// logoutGrace (see there), and drops the connections.
+func (s *session) close(ctx context.Context) {
+	defer s.soap.CloseIdleConnections()
+	if !s.loggedIn {
+		return
+	}
+	s.loggedIn = false
+	deadline := time.Now().Add(logoutGrace)
+	if d, ok := ctx.Deadline(); ok && d.After(deadline) && ctx.Err() == nil {
+		deadline = d
+	}
+	lctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	// A failed logout leaves nothing for the caller to do: the session idles
+	// out on the server side.
+	_, _ = methods.Logout(lctx, s.counter, &types.Logout{This: *s.client.ServiceContent.SessionManager})
+}
+
+func (s *session) requests() int { return int(s.counter.n.Load()) }
+
+// fail turns an error of operation op into one of the package's typed errors
+// when it is one of the cases an admin can act on.
+func (s *session) fail(ctx context.Context, op string, err error) error {
+	var certErr *CertificateError
+	if errors.As(err, &certErr) {
+		return certErr
+	}
+	if fault.Is(err, &types.InvalidLogin{}) {
+		return &LoginError{Server: s.p.url.Host, User: s.p.target.User, Err: err}
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		budget := ""
+		if d, ok := ctx.Deadline(); ok {
+			budget = " within " + d.Sub(s.start).Round(100*time.Millisecond).String()
+		}
+		return &UnreachableError{Address: s.p.addr, Err: fmt.Errorf("no answer%s (%s): %w", budget, op, context.DeadlineExceeded)}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("vCenter %s: %s: %w", s.p.url.Host, op, ctx.Err())
+	}
+	if cause, ok := networkError(err); ok {
+		return &UnreachableError{Address: s.p.addr, Err: cause}
+	}
+	return fmt.Errorf("vCenter %s: %s: %w", s.p.url.Host, op, err)
+}
+
+// networkError reports whether err is a transport failure (DNS, refused,
+// reset, TLS handshake) rather than an answer from the server, and returns it
+// without the url.Error wrapper, whose text repeats the URL.
+func networkError(err error) (error, bool) {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return nil, false
+	}
+	cause := ue.Err
+	var ne net.Error
+	var rh tls.RecordHeaderError
+	var alert tls.AlertError
+	switch {
+	case errors.As(cause, &ne), errors.As(cause, &rh), errors.As(cause, &alert),
+		errors.Is(cause, io.EOF), errors.Is(cause, io.ErrUnexpectedEOF):
+		return cause, true
+	}
+	return nil, false
+}

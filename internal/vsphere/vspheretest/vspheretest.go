@@ -1,0 +1,315 @@
+// Package vspheretest runs the govmomi vCenter simulator (vcsim) for tests:
+// over real HTTPS on loopback, with a certificate from a throw-away CA, and
+// with one user and password that it enforces (vcsim's default accepts any
+// login, which would make a wrong-password test prove nothing).
+package vspheretest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// Defaults for Options.
+const (
+	DefaultUser     = "k8s@vsphere.local"
+	DefaultPassword = "Sim-Passw0rd!"
+)
+
+// Options shape the simulator.
+type Options struct {
+	User, Password string // DefaultUser / DefaultPassword when empty
+	// Model is the inventory (counts of datacenters, pools, ...; DelayConfig),
+	// not yet created; simulator.VPX() when nil. Setting DelayConfig here,
+	// before start, is the race-free way to slow every call down.
+	Model *simulator.Model
+	// IPv6 listens on [::1] instead of 127.0.0.1; the test is skipped when
+	// the host has no IPv6 loopback.
+	IPv6 bool
+}
+
+// Server is a running simulator. Its fields are read-only.
+type Server struct {
+	URL          *url.URL // https://127.0.0.1:PORT/sdk, without user info
+	User         string
+	CA           string // PEM of the CA that signed the server certificate
+	SHA1, SHA256 string // thumbprints of the server certificate, upper hex with colons
+	Model        *simulator.Model
+
+	srv *simulator.Server
+
+	requests atomic.Int64
+
+	mu       sync.Mutex
+	password string
+	hold     chan struct{} // non-nil while Hang is in effect
+	closed   bool
+}
+
+// internalCall marks calls made in process by the Server itself (Client,
+// SessionCount), which Hang must not block.
+type internalCall struct{}
+
+// NewServer starts a simulator and stops it when the test ends.
+func NewServer(t testing.TB, opts Options) *Server {
+	t.Helper()
+	if opts.User == "" {
+		opts.User = DefaultUser
+	}
+	if opts.Password == "" {
+		opts.Password = DefaultPassword
+	}
+	host := "127.0.0.1:0"
+	if opts.IPv6 {
+		l, err := net.Listen("tcp", "[::1]:0")
+		if err != nil {
+			t.Skipf("no IPv6 loopback: %v", err)
+		}
+		_ = l.Close()
+		host = "[::1]:0"
+	}
+	m := opts.Model
+	if m == nil {
+		m = simulator.VPX()
+	}
+	if err := m.Create(); err != nil {
+		t.Fatalf("vcsim model: %v", err)
+	}
+	t.Cleanup(m.Remove) // registered first, so it runs after Close
+
+	ca := newCA(t)
+	leaf := ca.issue(t)
+	s := &Server{User: opts.User, CA: ca.pem, Model: m, password: opts.Password}
+	s.SHA1, s.SHA256 = thumbprints(leaf.Leaf)
+
+	svc := m.Service
+	svc.TLS = &tls.Config{Certificates: []tls.Certificate{leaf}}
+	// A user other than simulator.DefaultLogin makes vcsim check logins; the
+	// check itself goes through ValidLogin so that SetPassword can rotate it.
+	svc.Listen = &url.URL{Host: host, User: url.UserPassword(opts.User, opts.Password)}
+	svc.Context.Map.SessionManager().ValidLogin = func(req *types.Login) bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return req.UserName == s.User && req.Password == s.password
+	}
+	svc.Context.Map.Handler = func(ctx *simulator.Context, _ *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+		if ctx.Value(internalCall{}) == nil {
+			s.requests.Add(1)
+			s.wait()
+		}
+		return nil, nil
+	}
+
+	s.srv = svc.NewServer()
+	s.URL = &url.URL{Scheme: s.srv.URL.Scheme, Host: s.srv.URL.Host, Path: s.srv.URL.Path}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Password is the password the simulator currently accepts.
+func (s *Server) Password() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.password
+}
+
+// SetPassword changes the accepted password; sessions already open stay
+// open, as on vCenter.
+func (s *Server) SetPassword(p string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.password = p
+}
+
+// Requests is the number of SOAP calls served over HTTP so far (calls made
+// through Client and SessionCount excluded): a test can bound what an
+// operation costs vCenter.
+func (s *Server) Requests() int { return int(s.requests.Load()) }
+
+// Hang makes the simulator stop answering SOAP calls: connections and TLS
+// handshakes still succeed, requests are read, no response comes until
+// Resume (or Close).
+func (s *Server) Hang() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hold == nil && !s.closed {
+		s.hold = make(chan struct{})
+	}
+}
+
+// Resume undoes Hang; held calls are then answered.
+func (s *Server) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hold != nil {
+		close(s.hold)
+		s.hold = nil
+	}
+}
+
+func (s *Server) wait() {
+	s.mu.Lock()
+	hold := s.hold
+	s.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+}
+
+// Close stops the simulator; called automatically at the end of the test.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.Resume() // the HTTP server waits for in-flight requests
+	s.srv.Close()
+}
+
+// Client is an in-process, always-authenticated client of the simulator for
+// test setup (creating folders, pools); Hang does not affect it, fault rules
+// and DelayConfig do.
+func (s *Server) Client() *vim25.Client {
+	c, err := vim25.NewClient(context.Background(), internalRT{s.Model.Service})
+	if err != nil {
+		panic(err) // in process: cannot fail short of a vcsim bug
+	}
+	return c
+}
+
+type internalRT struct{ svc *simulator.Service }
+
+func (r internalRT) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
+	return r.svc.RoundTrip(context.WithValue(ctx, internalCall{}, true), req, res)
+}
+
+// SessionCount is the number of sessions open on the simulator, from its
+// SessionManager's sessionList. It uses RetrieveProperties, not the
+// RetrievePropertiesEx a check uses, so that a delay or fault rule aimed at
+// the check's inventory read does not hit it.
+func (s *Server) SessionCount(ctx context.Context) (int, error) {
+	c := s.Client()
+	res, err := methods.RetrieveProperties(ctx, c, &types.RetrieveProperties{
+		This: c.ServiceContent.PropertyCollector,
+		SpecSet: []types.PropertyFilterSpec{{
+			ObjectSet: []types.ObjectSpec{{Obj: *c.ServiceContent.SessionManager}},
+			PropSet:   []types.PropertySpec{{Type: "SessionManager", PathSet: []string{"sessionList"}}},
+		}},
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, oc := range res.Returnval {
+		for _, p := range oc.PropSet {
+			if list, ok := p.Val.(types.ArrayOfUserSession); ok {
+				return len(list.UserSession), nil
+			}
+		}
+	}
+	return 0, nil
+}
+
+// UnrelatedCA returns the PEM of a fresh CA that signed nothing the
+// simulator presents, for wrong-CA tests.
+func UnrelatedCA(t testing.TB) string {
+	t.Helper()
+	return newCA(t).pem
+}
+
+type ca struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  string
+}
+
+var serial struct {
+	sync.Mutex
+	n int64
+}
+
+func nextSerial() *big.Int {
+	serial.Lock()
+	defer serial.Unlock()
+	serial.n++
+	return big.NewInt(time.Now().UnixNano() + serial.n)
+}
+
+func newCA(t testing.TB) *ca {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          nextSerial(),
+		Subject:               pkix.Name{CommonName: "vspheretest CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ca{cert: cert, key: key, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
+}
+
+// issue makes a server certificate valid for the loopback names.
+func (c *ca) issue(t testing.TB) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: nextSerial(),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+}
+
+func thumbprints(cert *x509.Certificate) (string, string) {
+	return soap.ThumbprintSHA1(cert), soap.ThumbprintSHA256(cert)
+}
