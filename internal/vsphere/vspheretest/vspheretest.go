@@ -6,6 +6,7 @@ package vspheretest
 
 import (
 	"context"
+	"fmt"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -72,6 +73,24 @@ type internalCall struct{}
 // NewServer starts a simulator and stops it when the test ends.
 func NewServer(t testing.TB, opts Options) *Server {
 	t.Helper()
+	if opts.IPv6 {
+		l, err := net.Listen("tcp", "[::1]:0")
+		if err != nil {
+			t.Skipf("no IPv6 loopback: %v", err)
+		}
+		_ = l.Close()
+	}
+	s, err := Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a simulator outside a test (the demo); the caller must Close
+// it.
+func Start(opts Options) (*Server, error) {
 	if opts.User == "" {
 		opts.User = DefaultUser
 	}
@@ -80,11 +99,6 @@ func NewServer(t testing.TB, opts Options) *Server {
 	}
 	host := "127.0.0.1:0"
 	if opts.IPv6 {
-		l, err := net.Listen("tcp", "[::1]:0")
-		if err != nil {
-			t.Skipf("no IPv6 loopback: %v", err)
-		}
-		_ = l.Close()
 		host = "[::1]:0"
 	}
 	m := opts.Model
@@ -92,12 +106,19 @@ func NewServer(t testing.TB, opts Options) *Server {
 		m = simulator.VPX()
 	}
 	if err := m.Create(); err != nil {
-		t.Fatalf("vcsim model: %v", err)
+		return nil, fmt.Errorf("vcsim model: %w", err)
 	}
-	t.Cleanup(m.Remove) // registered first, so it runs after Close
 
-	ca := newCA(t)
-	leaf := ca.issue(t)
+	ca, err := newCA()
+	if err != nil {
+		m.Remove()
+		return nil, err
+	}
+	leaf, err := ca.issue()
+	if err != nil {
+		m.Remove()
+		return nil, err
+	}
 	s := &Server{User: opts.User, CA: ca.pem, Model: m, password: opts.Password}
 	s.SHA1, s.SHA256 = thumbprints(leaf.Leaf)
 
@@ -121,8 +142,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 
 	s.srv = svc.NewServer()
 	s.URL = &url.URL{Scheme: s.srv.URL.Scheme, Host: s.srv.URL.Host, Path: s.srv.URL.Path}
-	t.Cleanup(s.Close)
-	return s
+	return s, nil
 }
 
 // Password is the password the simulator currently accepts.
@@ -186,6 +206,7 @@ func (s *Server) Close() {
 	s.mu.Unlock()
 	s.Resume() // the HTTP server waits for in-flight requests
 	s.srv.Close()
+	s.Model.Remove()
 }
 
 // Client is an in-process, always-authenticated client of the simulator for
@@ -235,7 +256,11 @@ func (s *Server) SessionCount(ctx context.Context) (int, error) {
 // simulator presents, for wrong-CA tests.
 func UnrelatedCA(t testing.TB) string {
 	t.Helper()
-	return newCA(t).pem
+	c, err := newCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.pem
 }
 
 type ca struct {
@@ -256,11 +281,10 @@ func nextSerial() *big.Int {
 	return big.NewInt(time.Now().UnixNano() + serial.n)
 }
 
-func newCA(t testing.TB) *ca {
-	t.Helper()
+func newCA() (*ca, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          nextSerial(),
@@ -273,21 +297,20 @@ func newCA(t testing.TB) *ca {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return &ca{cert: cert, key: key, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
+	return &ca{cert: cert, key: key, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}, nil
 }
 
 // issue makes a server certificate valid for the loopback names.
-func (c *ca) issue(t testing.TB) tls.Certificate {
-	t.Helper()
+func (c *ca) issue() (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		return tls.Certificate{}, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: nextSerial(),
@@ -301,13 +324,13 @@ func (c *ca) issue(t testing.TB) tls.Certificate {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
 	if err != nil {
-		t.Fatal(err)
+		return tls.Certificate{}, err
 	}
 	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		return tls.Certificate{}, err
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
 func thumbprints(cert *x509.Certificate) (string, string) {
