@@ -2,10 +2,11 @@
 GO      ?= go
 CHARM   := vsphere-integrator.charm
 BIN     := build/bin/vsphere-integrator
+FAKE    := build/bin/fakejuju
 # The charm binary runs on any Ubuntu base: static, reproducible, stripped.
 GOBUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w"
 
-.PHONY: all build charm test test-unit test-consumer lint demo bench fuzz install clean
+.PHONY: all build charm fakejuju test test-unit test-consumer lint demo bench install clean
 all: charm
 
 build:
@@ -13,6 +14,14 @@ build:
 
 charm: build
 	$(GO) run ./cmd/charmpack -src . -bin $(BIN) -o $(CHARM)
+
+fakejuju:
+	$(GO) build -o $(FAKE) ./cmd/fakejuju
+
+# The packed charm through a whole deployment's life, against a simulated
+# Juju and vCenter: the first thing to run on a new machine.
+demo: charm fakejuju
+	$(GO) run ./cmd/demo -charm $(CHARM) -fakejuju $(FAKE)
 
 # Unit, simulator and process tests of the charm module, then the consumer
 # and end-to-end tests, which live in their own module (tests/) so the

@@ -1,0 +1,247 @@
+// Package scenario runs the packed charm as Juju would, hook by hook, as a
+// process: `dispatch` from the unpacked archive, the fake Juju's hook tools
+// first on PATH, and the govmomi simulator as vCenter over HTTPS with its own
+// user and password. The end-to-end tests, `make demo` and `make bench` all
+// drive a deployment through it, so they run the same thing.
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	jujucharm "github.com/juju/charm/v12"
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere/vspheretest"
+)
+
+// Unit is the integrator unit every event runs as.
+const Unit = "vsphere-integrator/0"
+
+// Deployment is one unpacked charm unit, its fake Juju and its vCenter.
+type Deployment struct {
+	CharmDir  string // the unpacked archive
+	ToolsDir  string // the fake hook tools, first on PATH
+	StatePath string // the fake Juju's state
+	VC        *vspheretest.Server
+
+	// HookTimeout bounds one event's process; the charm's own deadline is
+	// shorter, so hitting this is a failure of the charm.
+	HookTimeout time.Duration
+
+	logins atomic.Int64
+	work   string
+}
+
+// Run is what one event did, as Juju and vCenter saw it.
+type Run struct {
+	Event    string
+	ExitCode int
+	Stderr   string
+	Wall     time.Duration
+	MaxRSSKB int64                // peak resident set of the hook process
+	Calls    []hooktoolstest.Call // hook-tool calls the event made
+	Requests int                  // SOAP requests vCenter served
+	Sessions int                  // vCenter logins
+}
+
+// New unpacks the charm archive into a fresh directory under work, puts
+// the fake Juju's tools (the fakejuju binary) there, and starts the
+// simulator with a datacenter DC0, datastore LocalDS_0 and the VM folder
+// juju-kubernetes. Close stops it.
+func New(charmPath, fakejuju, work string) (*Deployment, error) {
+	archive, err := jujucharm.ReadCharmArchive(charmPath)
+	if err != nil {
+		return nil, fmt.Errorf("read charm: %w", err)
+	}
+	d := &Deployment{
+		CharmDir:    filepath.Join(work, "charm"),
+		ToolsDir:    filepath.Join(work, "tools"),
+		StatePath:   filepath.Join(work, "juju-state.json"),
+		HookTimeout: 3 * time.Minute,
+		work:        work,
+	}
+	if err := archive.ExpandTo(d.CharmDir); err != nil {
+		return nil, fmt.Errorf("unpack charm: %w", err)
+	}
+	if err := os.MkdirAll(d.ToolsDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := hooktoolstest.InstallTools(d.ToolsDir, fakejuju); err != nil {
+		return nil, err
+	}
+	model := simulator.VPX()
+	model.Datastore = 2 // LocalDS_0 and LocalDS_1, to change datastore
+	if d.VC, err = vspheretest.Start(vspheretest.Options{Model: model}); err != nil {
+		return nil, fmt.Errorf("start vCenter simulator: %w", err)
+	}
+	d.countLogins()
+	if err := d.createFolder(context.Background(), "juju-kubernetes"); err != nil {
+		d.Close()
+		return nil, err
+	}
+
+	j := hooktoolstest.New(Unit)
+	j.SetConfig(archive.Config().DefaultSettings())
+	if err := j.WriteFile(d.StatePath); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close stops the simulator.
+func (d *Deployment) Close() {
+	if d.VC != nil {
+		d.VC.Close()
+	}
+}
+
+// countLogins wraps the simulator's per-call hook to count sessions opened.
+func (d *Deployment) countLogins() {
+	m := d.VC.Model.Service.Context.Map
+	prev := m.Handler
+	m.Handler = func(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+		if method.Name == "Login" {
+			d.logins.Add(1)
+		}
+		return prev(ctx, method)
+	}
+}
+
+func (d *Deployment) createFolder(ctx context.Context, name string) error {
+	vmFolder, err := find.NewFinder(d.VC.Client()).Folder(ctx, "/DC0/vm")
+	if err != nil {
+		return fmt.Errorf("simulator VM folder: %w", err)
+	}
+	if _, err := vmFolder.CreateFolder(ctx, name); err != nil {
+		return fmt.Errorf("create folder %s: %w", name, err)
+	}
+	return nil
+}
+
+// Juju reads the fake Juju's state.
+func (d *Deployment) Juju() (*hooktoolstest.Juju, error) {
+	return hooktoolstest.ReadFile(d.StatePath)
+}
+
+// Update changes the fake Juju's state between events, as an operator's
+// juju command would.
+func (d *Deployment) Update(f func(j *hooktoolstest.Juju)) error {
+	j, err := d.Juju()
+	if err != nil {
+		return err
+	}
+	f(j)
+	return j.WriteFile(d.StatePath)
+}
+
+// Cloud is the credential `juju trust` gives for the simulator.
+func (d *Deployment) Cloud(password string) hooktools.CloudSpec {
+	return hooktools.CloudSpec{
+		Type: "vsphere", Name: "vsphere", Region: "DC0", Endpoint: d.VC.URL.Host,
+		Credential: &hooktools.CloudCredential{AuthType: "userpass", Attrs: map[string]string{"user": d.VC.User, "password": password}},
+	}
+}
+
+// Hook runs one hook. For relation hooks rel is the relation id and, for
+// joined/changed/departed, remote the remote unit.
+func (d *Deployment) Hook(ctx context.Context, name, rel, remote string) (Run, error) {
+	env := map[string]string{"JUJU_DISPATCH_PATH": "hooks/" + name, "JUJU_HOOK_NAME": name}
+	if endpoint, _, ok := strings.Cut(name, "-relation-"); ok {
+		env["JUJU_RELATION"], env["JUJU_RELATION_ID"] = endpoint, rel
+		if remote != "" {
+			env["JUJU_REMOTE_UNIT"] = remote
+			env["JUJU_REMOTE_APP"], _, _ = strings.Cut(remote, "/")
+		}
+		if strings.HasSuffix(name, "-departed") {
+			env["JUJU_DEPARTING_UNIT"] = remote
+		}
+	}
+	return d.run(ctx, name, env)
+}
+
+// Action runs one action with params.
+func (d *Deployment) Action(ctx context.Context, name string, params map[string]any) (Run, error) {
+	if err := d.Update(func(j *hooktoolstest.Juju) { j.StartAction(name, params) }); err != nil {
+		return Run{}, err
+	}
+	return d.run(ctx, "action "+name, map[string]string{
+		"JUJU_DISPATCH_PATH": "actions/" + name, "JUJU_ACTION_NAME": name, "JUJU_ACTION_UUID": "1",
+	})
+}
+
+func (d *Deployment) run(ctx context.Context, event string, extra map[string]string) (Run, error) {
+	before, err := d.Juju()
+	if err != nil {
+		return Run{}, err
+	}
+	calls := len(before.Calls)
+	reqs, logins := d.VC.Requests(), d.logins.Load()
+
+	ctx, cancel := context.WithTimeout(ctx, d.HookTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(d.CharmDir, "dispatch"))
+	cmd.Dir = d.CharmDir
+	cmd.Env = d.env(extra)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err = cmd.Run()
+	r := Run{Event: event, Wall: time.Since(start), Stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		r.ExitCode = exit.ExitCode()
+	case err != nil:
+		return r, fmt.Errorf("run %s: %w", event, err)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.MaxRSSKB = ru.Maxrss
+	}
+	after, err := d.Juju()
+	if err != nil {
+		return r, err
+	}
+	r.Calls = slices.Clone(after.Calls[calls:])
+	r.Requests, r.Sessions = d.VC.Requests()-reqs, int(d.logins.Load()-logins)
+	return r, nil
+}
+
+// env is the environment the unit agent gives a hook.
+func (d *Deployment) env(extra map[string]string) []string {
+	env := map[string]string{
+		"PATH":            d.ToolsDir + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME":            d.work,
+		"JUJU_CHARM_DIR":  d.CharmDir,
+		"JUJU_UNIT_NAME":  Unit,
+		"JUJU_MODEL_NAME": "kubernetes",
+		"JUJU_MODEL_UUID": "6f3b2a1c-0d4e-4f5a-8b9c-1d2e3f4a5b6c",
+		"JUJU_VERSION":    "3.6.4",
+		"FAKEJUJU_STATE":  d.StatePath,
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
+}

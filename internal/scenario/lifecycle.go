@@ -1,0 +1,238 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
+)
+
+// Consumers are the applications related in the lifecycle, with their units.
+var Consumers = []struct {
+	App   string
+	Units []string
+}{
+	{"kubernetes-master", []string{"kubernetes-master/0"}},
+	{"kubernetes-worker", []string{"kubernetes-worker/0", "kubernetes-worker/1"}},
+	{"vsphere-cloud-provider", []string{"vsphere-cloud-provider/0"}},
+}
+
+// Lifecycle is one deployment's life, step by step, as an operator and
+// Juju would live it. Each step changes what the operator changes, runs the
+// events Juju would fire, and returns them; the caller checks or prints.
+type Lifecycle struct {
+	D *Deployment
+	// Rels maps each consumer application to its relation id.
+	Rels map[string]string
+	// Password is the password vCenter currently accepts.
+	Password string
+}
+
+// NewLifecycle starts from a deployed, not yet trusted unit whose operator
+// set the datastore (`juju deploy --config datastore=LocalDS_0`).
+func NewLifecycle(d *Deployment) (*Lifecycle, error) {
+	l := &Lifecycle{D: d, Rels: map[string]string{}, Password: d.VC.Password()}
+	err := d.Update(func(j *hooktoolstest.Juju) {
+		j.SetConfig(map[string]any{"datastore": "LocalDS_0"})
+	})
+	return l, err
+}
+
+// runs collects events, stopping at the first that could not run at all.
+type runs struct {
+	ctx context.Context
+	out []Run
+	err error
+}
+
+func (r *runs) hook(d *Deployment, name, rel, remote string) {
+	if r.err != nil {
+		return
+	}
+	run, err := d.Hook(r.ctx, name, rel, remote)
+	r.out, r.err = append(r.out, run), err
+}
+
+func (r *runs) action(d *Deployment, name string, params map[string]any) {
+	if r.err != nil {
+		return
+	}
+	run, err := d.Action(r.ctx, name, params)
+	r.out, r.err = append(r.out, run), err
+}
+
+func (r *runs) update(d *Deployment, f func(j *hooktoolstest.Juju)) {
+	if r.err == nil {
+		r.err = d.Update(f)
+	}
+}
+
+// Install: the unit is installed and configured without `juju trust`.
+func (l *Lifecycle) Install(ctx context.Context) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.hook(l.D, "install", "", "")
+	r.hook(l.D, "config-changed", "", "")
+	r.hook(l.D, "start", "", "")
+	return r.out, r.err
+}
+
+// Trust: `juju trust vsphere-integrator`, which fires config-changed.
+func (l *Lifecycle) Trust(ctx context.Context) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.update(l.D, func(j *hooktoolstest.Juju) { j.Trust(l.D.Cloud(l.Password)) })
+	r.hook(l.D, "config-changed", "", "")
+	return r.out, r.err
+}
+
+// Relate: `juju integrate` with each consumer; Juju fires created, then
+// joined and changed per remote unit.
+func (l *Lifecycle) Relate(ctx context.Context) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	for i, c := range Consumers {
+		var id string
+		r.update(l.D, func(j *hooktoolstest.Juju) {
+			id = j.AddRelation("clients", c.App)
+			for k, u := range c.Units {
+				addr := fmt.Sprintf("10.0.%d.%d", i+1, k+10)
+				j.JoinUnit(id, u)
+				// Juju writes every unit's addresses into its databag.
+				j.SetRemoteData(id, u, map[string]string{"ingress-address": addr, "private-address": addr, "egress-subnets": addr + "/32"})
+			}
+		})
+		l.Rels[c.App] = id
+		r.hook(l.D, "clients-relation-created", id, "")
+		for _, u := range c.Units {
+			r.hook(l.D, "clients-relation-joined", id, u)
+			r.hook(l.D, "clients-relation-changed", id, u)
+		}
+	}
+	return r.out, r.err
+}
+
+// SetConfig: `juju config vsphere-integrator key=value ...`.
+func (l *Lifecycle) SetConfig(ctx context.Context, kv map[string]any) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.update(l.D, func(j *hooktoolstest.Juju) { j.SetConfig(kv) })
+	r.hook(l.D, "config-changed", "", "")
+	return r.out, r.err
+}
+
+// Rotate: the vCenter password changes and the operator runs `juju
+// update-credential`; no hook fires, the next update-status notices.
+func (l *Lifecycle) Rotate(ctx context.Context, password string) ([]Run, error) {
+	l.D.VC.SetPassword(password)
+	l.Password = password
+	return l.UpdateCredential(ctx, password)
+}
+
+// UpdateCredential changes only the cloud credential (a typo, say), then
+// update-status runs.
+func (l *Lifecycle) UpdateCredential(ctx context.Context, password string) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.update(l.D, func(j *hooktoolstest.Juju) { j.SetCredential(l.D.Cloud(password)) })
+	r.hook(l.D, "update-status", "", "")
+	return r.out, r.err
+}
+
+// Hang: vCenter stops answering while the operator changes config.
+func (l *Lifecycle) Hang(ctx context.Context) ([]Run, error) {
+	l.D.VC.Hang()
+	r := &runs{ctx: ctx}
+	r.hook(l.D, "config-changed", "", "")
+	return r.out, r.err
+}
+
+// Recover: vCenter answers again; update-status retries the failed check.
+func (l *Lifecycle) Recover(ctx context.Context) ([]Run, error) {
+	l.D.VC.Resume()
+	r := &runs{ctx: ctx}
+	r.hook(l.D, "update-status", "", "")
+	return r.out, r.err
+}
+
+// Actions runs verify, refresh-credentials and cloud-config (in-tree).
+func (l *Lifecycle) Actions(ctx context.Context) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.action(l.D, "verify", nil)
+	r.action(l.D, "refresh-credentials", nil)
+	r.action(l.D, "cloud-config", map[string]any{"format": "in-tree", "vm-uuid": "4228c3f5-1111-2222-3333-444455556666"})
+	return r.out, r.err
+}
+
+// RemoveRelation: `juju remove-relation` with one consumer: departed per
+// unit, then broken.
+func (l *Lifecycle) RemoveRelation(ctx context.Context, app string) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	id := l.Rels[app]
+	for _, c := range Consumers {
+		if c.App != app {
+			continue
+		}
+		for _, u := range c.Units {
+			r.update(l.D, func(j *hooktoolstest.Juju) { j.DepartUnit(id, u) })
+			r.hook(l.D, "clients-relation-departed", id, u)
+		}
+	}
+	r.update(l.D, func(j *hooktoolstest.Juju) { j.RemoveRelation(id) })
+	r.hook(l.D, "clients-relation-broken", id, "")
+	delete(l.Rels, app)
+	return r.out, r.err
+}
+
+// Remove: `juju remove-application`: the remaining relations go, then stop
+// and remove.
+func (l *Lifecycle) Remove(ctx context.Context) ([]Run, error) {
+	var out []Run
+	for _, c := range Consumers {
+		if _, ok := l.Rels[c.App]; !ok {
+			continue
+		}
+		runs, err := l.RemoveRelation(ctx, c.App)
+		out = append(out, runs...)
+		if err != nil {
+			return out, err
+		}
+	}
+	r := &runs{ctx: ctx}
+	r.hook(l.D, "stop", "", "")
+	r.hook(l.D, "remove", "", "")
+	return append(out, r.out...), r.err
+}
+
+// PythonSwitch: a unit whose relations carry what the Python charm
+// published (same values, json.dumps encoding) is switched to this charm
+// (`juju refresh --switch`), which fires upgrade-charm.
+func (l *Lifecycle) PythonSwitch(ctx context.Context, left map[string]string) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.update(l.D, func(j *hooktoolstest.Juju) {
+		j.Trust(l.D.Cloud(l.Password))
+		for _, c := range Consumers {
+			id := j.AddRelation("clients", c.App, c.Units...)
+			l.Rels[c.App] = id
+			j.Relations[relNum(id)].UnitData[j.Unit] = left
+		}
+	})
+	r.hook(l.D, "upgrade-charm", "", "")
+	r.hook(l.D, "config-changed", "", "")
+	return r.out, r.err
+}
+
+// PythonData is what the Python charm published for this deployment with
+// the given datastore: json.dumps of each value, written out by hand (the
+// values are plain ASCII, so json.dumps only adds the quotes) rather than
+// with this charm's encoder, which is what is under test.
+func (l *Lifecycle) PythonData(datastore string) map[string]string {
+	q := func(s string) string { return `"` + s + `"` }
+	return map[string]string{
+		"vsphere_ip": q(l.D.VC.URL.Host), "user": q(l.D.VC.User), "password": q(l.Password),
+		"datacenter": q("DC0"), "datastore": q(datastore), "folder": q("juju-kubernetes"), "respool_path": q(""),
+	}
+}
+
+func relNum(id string) int {
+	_, n, _ := strings.Cut(id, ":")
+	v, _ := strconv.Atoi(n)
+	return v
+}
