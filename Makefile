@@ -18,6 +18,11 @@ charm: build
 fakejuju:
 	$(GO) build -o $(FAKE) ./cmd/fakejuju
 
+# Per-event cost of the packed charm, beside a trivial floor binary.
+bench: charm fakejuju
+	$(GO) build -o build/bin/floor ./cmd/charmbench/floor
+	$(GO) run ./cmd/charmbench -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -runs 20
+
 # The packed charm through a whole deployment's life, against a simulated
 # Juju and vCenter: the first thing to run on a new machine.
 demo: charm fakejuju

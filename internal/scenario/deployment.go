@@ -173,7 +173,7 @@ func (d *Deployment) Hook(ctx context.Context, name, rel, remote string) (Run, e
 			env["JUJU_DEPARTING_UNIT"] = remote
 		}
 	}
-	return d.run(ctx, name, env)
+	return d.Exec(ctx, name, nil, env)
 }
 
 // Action runs one action with params.
@@ -181,12 +181,14 @@ func (d *Deployment) Action(ctx context.Context, name string, params map[string]
 	if err := d.Update(func(j *hooktoolstest.Juju) { j.StartAction(name, params) }); err != nil {
 		return Run{}, err
 	}
-	return d.run(ctx, "action "+name, map[string]string{
+	return d.Exec(ctx, "action "+name, nil, map[string]string{
 		"JUJU_DISPATCH_PATH": "actions/" + name, "JUJU_ACTION_NAME": name, "JUJU_ACTION_UUID": "1",
 	})
 }
 
-func (d *Deployment) run(ctx context.Context, event string, extra map[string]string) (Run, error) {
+// Exec runs argv (the charm's dispatch when nil) in the charm directory with
+// the hook environment plus extra, and returns what it did.
+func (d *Deployment) Exec(ctx context.Context, event string, argv []string, extra map[string]string) (Run, error) {
 	before, err := d.Juju()
 	if err != nil {
 		return Run{}, err
@@ -196,7 +198,10 @@ func (d *Deployment) run(ctx context.Context, event string, extra map[string]str
 
 	ctx, cancel := context.WithTimeout(ctx, d.HookTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(d.CharmDir, "dispatch"))
+	if argv == nil {
+		argv = []string{filepath.Join(d.CharmDir, "dispatch")}
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = d.CharmDir
 	cmd.Env = d.env(extra)
 	var stderr bytes.Buffer
