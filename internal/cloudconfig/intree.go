@@ -1,0 +1,31 @@
+package cloudconfig
+
+import "github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+
+// InTree renders cloud-config.conf for the in-tree vSphere provider
+// (Kubernetes 1.12 to 1.28) in kubernetes-master's layout. vmUUID is what
+// kubernetes-master reads from /sys/class/dmi/id/product_uuid; it writes
+// it as "VMware-" + vmUUID, and so does this.
+//
+// The result parses with gcfg's strict reading into the provider's
+// VSphereConfig (k8s.io/legacy-cloud-providers/vsphere) and gives back
+// every value exactly.
+func InTree(d integration.Data, vmUUID string) (string, error) {
+	var w ini
+	w.section("Global")
+	w.raw("insecure-flag", "true")
+	w.value("datacenters", integration.KeyDatacenter, d.Datacenter)
+	w.value("vm-uuid", FieldVMUUID, "VMware-"+vmUUID)
+	w.subsection("VirtualCenter", integration.KeyVsphereIP, d.VsphereIP)
+	w.value("user", integration.KeyUser, d.User)
+	w.value("password", integration.KeyPassword, d.Password)
+	w.section("Workspace")
+	w.value("server", integration.KeyVsphereIP, d.VsphereIP)
+	w.value("datacenter", integration.KeyDatacenter, d.Datacenter)
+	w.value("default-datastore", integration.KeyDatastore, d.Datastore)
+	w.value("folder", integration.KeyFolder, d.Folder)
+	w.value("resourcepool-path", integration.KeyRespoolPath, d.RespoolPath)
+	w.section("Disk")
+	w.value("scsicontrollertype", "scsicontrollertype", "pvscsi")
+	return w.result()
+}

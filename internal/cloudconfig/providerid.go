@@ -1,0 +1,25 @@
+package cloudconfig
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ProviderID returns the kubelet's --provider-id for a node, from the
+// content of its /sys/class/dmi/id/product_serial ("VMware-42 28 13 f5 …
+// 0b-d4 4c …"): the part after "VMware-", spaces and dashes removed,
+// formatted 8-4-4-4-12, as the in-tree provider's GetVMUUID does (which
+// keeps the case of the hex digits, and so does this). A serial that is
+// not VMware's is ErrNotVMwareSerial.
+func ProviderID(serial string) (string, error) {
+	s := strings.TrimSpace(serial)
+	rest, ok := strings.CutPrefix(s, "VMware-")
+	if !ok {
+		return "", fmt.Errorf("product serial %q: %w: it does not start with \"VMware-\", so this node is not a VMware VM", clip(s), ErrNotVMwareSerial)
+	}
+	h := strings.NewReplacer(" ", "", "-", "").Replace(rest)
+	if len(h) != 32 || strings.Trim(h, "0123456789abcdefABCDEF") != "" {
+		return "", fmt.Errorf("product serial %q: %w: want 32 hex digits after \"VMware-\"", clip(s), ErrNotVMwareSerial)
+	}
+	return "vsphere://" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], nil
+}

@@ -1,0 +1,117 @@
+package cloudconfig
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+)
+
+// Format is one of the configurations Render can show.
+type Format string
+
+const (
+	FormatInTree Format = "in-tree"
+	FormatCPI    Format = "cpi"
+	FormatCSI    Format = "csi"
+)
+
+// Formats lists the formats in the order the action documents them.
+var Formats = []Format{FormatInTree, FormatCPI, FormatCSI}
+
+// Names of the inputs that are not relation keys, as FieldError.Field.
+const (
+	FieldVMUUID    = "vm-uuid"
+	FieldClusterID = "cluster-id"
+)
+
+// What Render writes in place of what it was not given or must not show.
+// Each is a plain value, so the output still parses.
+const (
+	PasswordMarker       = "<hidden: use show-password=true>"
+	PlaceholderVMUUID    = "<vm-uuid>"
+	PlaceholderClusterID = "<cluster-id>"
+)
+
+// Options are the parameters of the cloud-config action.
+type Options struct {
+	// Format defaults to FormatInTree.
+	Format Format
+	// VMUUID is the node's /sys/class/dmi/id/product_uuid (in-tree only);
+	// surrounding space and a "VMware-" prefix are dropped, since
+	// kubernetes-master adds the prefix itself.
+	VMUUID string
+	// ClusterID is the CSI cluster-id, which vsphere-cloud-provider sets
+	// to its model's UUID (csi only).
+	ClusterID string
+	// ShowPassword shows the password instead of PasswordMarker.
+	ShowPassword bool
+}
+
+// ParseFormat reads the action's format parameter; empty is in-tree.
+func ParseFormat(s string) (Format, error) {
+	if s == "" {
+		return FormatInTree, nil
+	}
+	if f := Format(s); slices.Contains(Formats, f) {
+		return f, nil
+	}
+	return "", fmt.Errorf("format %q: %w (want one of in-tree, cpi, csi)", clip(s), ErrUnknownFormat)
+}
+
+// Render returns the configuration a consumer would write from d, for the
+// action's `config` result. The password is replaced by PasswordMarker
+// unless o.ShowPassword, but is checked all the same: a password the
+// format cannot carry is an error either way.
+func Render(d integration.Data, o Options) (string, error) {
+	format, err := ParseFormat(string(o.Format))
+	if err != nil {
+		return "", err
+	}
+	vmUUID := strings.TrimPrefix(strings.TrimSpace(o.VMUUID), "VMware-")
+	if vmUUID == "" {
+		vmUUID = PlaceholderVMUUID
+	}
+	clusterID := o.ClusterID
+	if clusterID == "" {
+		clusterID = PlaceholderClusterID
+	}
+	render := func(d integration.Data) (string, error) {
+		switch format {
+		case FormatCPI:
+			c, err := CPI(d)
+			if err != nil {
+				return "", err
+			}
+			return c.YAML()
+		case FormatCSI:
+			return CSI(d, clusterID)
+		}
+		return InTree(d, vmUUID)
+	}
+	out, err := render(d)
+	if err != nil || o.ShowPassword {
+		return out, err
+	}
+	d.Password = PasswordMarker
+	return render(d)
+}
+
+// YAML shows both objects as one YAML stream: the vsphere.conf document,
+// then the Secret's stringData, each headed by a comment saying where the
+// consumer puts it.
+func (c CPIConfig) YAML() (string, error) {
+	secret := mapping()
+	for _, k := range slices.Sorted(maps.Keys(c.Secret)) {
+		secret.Content = append(secret.Content, plain(k), quoted(c.Secret[k]))
+	}
+	s, err := marshalYAML(secret)
+	if err != nil {
+		return "", fmt.Errorf("encode Secret %s: %w", CPISecretName, err)
+	}
+	return fmt.Sprintf("# ConfigMap %s/%s, key %s:\n%s---\n# Secret %s/%s, stringData:\n%s",
+		CPISecretNamespace, CPIConfigMapName, CPIConfigKey, c.VsphereConf,
+		CPISecretNamespace, CPISecretName, s), nil
+}
