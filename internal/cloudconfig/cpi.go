@@ -3,7 +3,9 @@ package cloudconfig
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -50,9 +52,10 @@ func CPI(d integration.Data) (CPIConfig, error) {
 			errs.add(f[0], ErrInvalidUTF8)
 		}
 	}
-	userKey, passKey := d.VsphereIP+".username", d.VsphereIP+".password"
+	server, port := splitServer(d.VsphereIP)
+	userKey, passKey := server+".username", server+".password"
 	switch {
-	case d.VsphereIP == "":
+	case server == "":
 		errs.add(integration.KeyVsphereIP, ErrEmptyServer)
 	case !secretKey.MatchString(userKey) || len(passKey) > 253 || strings.HasPrefix(userKey, ".."):
 		errs.add(integration.KeyVsphereIP, ErrSecretKey)
@@ -61,6 +64,15 @@ func CPI(d integration.Data) (CPIConfig, error) {
 		return CPIConfig{}, err
 	}
 
+	vcenter := []*yaml.Node{
+		plain("secretName"), plain(CPISecretName),
+		plain("secretNamespace"), plain(CPISecretNamespace),
+		plain("server"), quoted(server),
+	}
+	if port != "" {
+		// Sorted: port comes before secretName.
+		vcenter = append([]*yaml.Node{plain("port"), plain(port)}, vcenter...)
+	}
 	// Keys in sorted order, as yaml.safe_dump writes them in
 	// vsphere-cloud-provider.
 	conf := mapping(
@@ -71,11 +83,7 @@ func CPI(d integration.Data) (CPIConfig, error) {
 			plain("secretNamespace"), plain(CPISecretNamespace),
 		),
 		plain("vcenter"), mapping(
-			quoted(d.Datacenter), mapping(
-				plain("secretName"), plain(CPISecretName),
-				plain("secretNamespace"), plain(CPISecretNamespace),
-				plain("server"), quoted(d.VsphereIP),
-			),
+			quoted(d.Datacenter), mapping(vcenter...),
 		),
 	)
 	out, err := marshalYAML(conf)
@@ -86,6 +94,22 @@ func CPI(d integration.Data) (CPIConfig, error) {
 		VsphereConf: out,
 		Secret:      map[string]string{userKey: d.User, passKey: d.Password},
 	}, nil
+}
+
+// splitServer takes the host and port out of vsphere_ip, which the
+// integrator accepts as host, host:port or https://host[:port]/sdk. The CPI
+// wants them apart: the server is part of the Secret's key names, where a
+// colon is not allowed, and the port has its own setting.
+func splitServer(s string) (host, port string) {
+	if _, rest, ok := strings.Cut(s, "://"); ok {
+		s, _, _ = strings.Cut(rest, "/")
+	}
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		if _, err := strconv.Atoi(p); err == nil {
+			return h, p
+		}
+	}
+	return s, ""
 }
 
 func mapping(kv ...*yaml.Node) *yaml.Node {
