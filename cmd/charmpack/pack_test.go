@@ -14,6 +14,7 @@ import (
 	jujucharm "github.com/juju/charm/v12"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
 )
@@ -167,5 +168,38 @@ func TestBinaryLinksNoTestCode(t *testing.T) {
 		for _, banned := range []string{"testing", "github.com/stretchr/testify", "github.com/vmware/govmomi/simulator", "hooktoolstest", "vspheretest", "gopkg.in/gcfg.v1", "k8s.io/"} {
 			assert.False(t, pkg == banned || strings.HasPrefix(pkg, banned+"/") || strings.HasSuffix(pkg, "/"+banned), "charm binary links %s", pkg)
 		}
+	}
+}
+
+// TestOverlays: the bundle overlays in the repo parse and relate the
+// integrator through the endpoint it really has.
+func TestOverlays(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repo, "overlays", "*.yaml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	meta, err := jujucharm.ReadCharmDir(repo)
+	require.NoError(t, err)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		var overlay struct {
+			Applications map[string]map[string]any `yaml:"applications"`
+			Relations    [][]string                `yaml:"relations"`
+		}
+		require.NoError(t, yaml.Unmarshal(raw, &overlay), f)
+		require.Contains(t, overlay.Applications, "vsphere-integrator", f)
+		assert.Equal(t, true, overlay.Applications["vsphere-integrator"]["trust"], f)
+		related := 0
+		for _, rel := range overlay.Relations {
+			for _, end := range rel {
+				app, endpoint, _ := strings.Cut(end, ":")
+				if app == "vsphere-integrator" {
+					_, ok := meta.Meta().Provides[endpoint]
+					assert.True(t, ok, "%s: vsphere-integrator has no endpoint %q", f, endpoint)
+					related++
+				}
+			}
+		}
+		assert.NotZero(t, related, f)
 	}
 }
