@@ -15,23 +15,32 @@ import (
 // BenchmarkCheck reports SOAP requests per check and the latency of a check,
 // against vcsim with no delay and with 50 ms added to every call (a
 // vCenter across a WAN); the requests count is what the delay multiplies.
+// The 10-node cases add ten related units whose VMs are found by IP: one
+// request more than none, since the VM lookups are batched.
 func BenchmarkCheck(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		delay  int // ms per SOAP call
+		nodes  int // related units whose VMs are looked up
 		modify func(*vsphere.Target)
 	}{
 		{name: "ok/delay=0", modify: func(*vsphere.Target) {}},
 		{name: "ok/delay=50ms", delay: 50, modify: func(*vsphere.Target) {}},
 		{name: "ok-with-pool/delay=50ms", delay: 50, modify: func(tg *vsphere.Target) { tg.ResourcePool = "DC0_C0/Resources" }},
 		{name: "datastore-not-found/delay=50ms", delay: 50, modify: func(tg *vsphere.Target) { tg.Datastore = "ds9" }},
+		{name: "ok-10-nodes/delay=0", nodes: 10, modify: func(*vsphere.Target) {}},
+		{name: "ok-10-nodes/delay=50ms", delay: 50, nodes: 10, modify: func(*vsphere.Target) {}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			m := simulator.VPX()
+			m.Machine = 6 // 12 VMs
 			m.DelayConfig.Delay = bc.delay
 			srv := vspheretest.NewServer(b, vspheretest.Options{Model: m})
 			tg := target(srv)
 			tg.Folder = ""
+			if bc.nodes > 0 {
+				tg.Nodes = workers(b, srv, bc.nodes)
+			}
 			bc.modify(&tg)
 			// Counted by the server, so failed checks count too.
 			before := srv.Requests()

@@ -32,15 +32,27 @@ type Report struct {
 	// "/DC0/vm/k8s", "/DC0/host/C0/Resources"); ResourcePool is "" when the
 	// target has none.
 	Datacenter, Datastore, Folder, ResourcePool string
-	Requests                                    int // SOAP round trips, logout included
-	Elapsed                                     time.Duration
+	// Nodes has one entry per Target.Nodes, in the same order.
+	Nodes []NodeReport
+	// Privileges says which of the privileges the Kubernetes storage
+	// providers need the user lacks, and where.
+	Privileges PrivilegeReport
+	Requests   int // SOAP round trips, logout included
+	Elapsed    time.Duration
 }
 
-// Check logs in to the target's vCenter, resolves its inventory settings and
-// logs out, in one session, within ctx (DefaultTimeout when ctx has no
-// deadline; the logout may take up to a few seconds more, see logoutGrace).
-// Errors are *TargetError, *LoginError, *NotFoundError, *AmbiguousError,
-// *CertificateError, *UnreachableError, or a wrapped vCenter fault.
+// Check logs in to the target's vCenter, resolves its inventory settings,
+// finds the nodes' VMs, checks the user's privileges and logs out, in one
+// session, within ctx (DefaultTimeout when ctx has no deadline; the logout
+// may take up to a few seconds more, see logoutGrace). Errors are
+// *TargetError, *LoginError, *NotFoundError, *AmbiguousError,
+// *CertificateError, *UnreachableError, or a wrapped vCenter fault. Nodes not
+// found and privileges vCenter cannot check are not errors: the report says
+// so.
+//
+// Requests: service content, login, one inventory read, one read of the
+// matched node VMs (none without nodes), one privilege query, logout; plus a
+// continuation per further page of a large inventory.
 func Check(ctx context.Context, t Target) (rep *Report, err error) {
 	p, err := prepare(t)
 	if err != nil {
@@ -65,11 +77,21 @@ func Check(ctx context.Context, t Target) (rep *Report, err error) {
 		}
 	}()
 
-	inv, err := s.readInventory(ctx)
+	inv, err := s.readInventory(ctx, len(t.Nodes) > 0)
 	if err != nil {
 		return nil, err
 	}
 	r, err := resolve(inv, s.client.ServiceContent.RootFolder, p)
+	if err != nil {
+		return nil, err
+	}
+	var nodes []NodeReport
+	if len(t.Nodes) > 0 {
+		if nodes, err = s.readNodes(ctx, inv, t.Nodes); err != nil {
+			return nil, err
+		}
+	}
+	privileges, err := s.checkPrivileges(ctx, inv, r, nodes)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +102,8 @@ func Check(ctx context.Context, t Target) (rep *Report, err error) {
 		Datacenter: r.datacenter.path,
 		Datastore:  r.datastore.path,
 		Folder:     r.folder.path,
+		Nodes:      nodes,
+		Privileges: privileges,
 	}
 	if r.pool != nil {
 		rep.ResourcePool = r.pool.path
@@ -90,6 +114,7 @@ func Check(ctx context.Context, t Target) (rep *Report, err error) {
 // resolved holds the objects a target names; later lookups in the same
 // session (node VMs, privileges) start from these.
 type resolved struct {
+	root                                *node
 	datacenter, datastore, folder, pool *node
 }
 
@@ -99,7 +124,7 @@ func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) 
 	if root == nil {
 		root = &node{ref: rootRef}
 	}
-	var r resolved
+	r := resolved{root: root}
 	var err error
 
 	r.datacenter, err = lookup{

@@ -147,7 +147,7 @@ func TestCheckResolves(t *testing.T) {
 			assert.NotEmpty(t, rep.Product.Build)
 			assert.Equal(t, "VirtualCenter", rep.Product.APIType)
 			assert.LessOrEqual(t, rep.Requests, 8)
-			assert.Equal(t, 4, rep.Requests, "service content, login, one inventory read, logout")
+			assert.Equal(t, 5, rep.Requests, "service content, login, one inventory read, privilege query, logout")
 			assert.Positive(t, rep.Elapsed)
 		})
 	}

@@ -102,6 +102,25 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
+// PrivilegeQueryError is a privilege query vCenter did not answer: it does
+// not have the method (Unsupported: an old release, an ESXi host) or it
+// returned a fault. The privileges are then unchecked; the credential check
+// itself stands.
+type PrivilegeQueryError struct {
+	Server      string
+	Unsupported bool
+	Err         error // the fault; nil when there was nothing to ask
+}
+
+func (e *PrivilegeQueryError) Error() string {
+	if e.Unsupported {
+		return fmt.Sprintf("vCenter %s cannot report a user's privileges (no HasUserPrivilegeOnEntities); privileges not checked", e.Server)
+	}
+	return fmt.Sprintf("vCenter %s did not answer the privilege query: %v; privileges not checked", e.Server, e.Err)
+}
+
+func (e *PrivilegeQueryError) Unwrap() error { return e.Err }
+
 func capList(names []string) ([]string, int) {
 	if len(names) <= maxListed {
 		return names, 0

@@ -2,11 +2,11 @@ package vsphere
 
 import (
 	"context"
+	"net/netip"
 	"path"
 	"slices"
 	"strings"
 
-	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -36,6 +36,9 @@ func (n *node) relTo(base *node) string { return strings.TrimPrefix(n.path, base
 // with name and parent, so paths are built locally.
 type inventory struct {
 	nodes map[types.ManagedObjectReference]*node
+	// vmsByIP maps a canonical IP to the VMs whose guest.ipAddress it is;
+	// read only when the check has nodes to find.
+	vmsByIP map[string][]types.ManagedObjectReference
 }
 
 // inventorySpec selects, from the root folder down, every folder (and storage
@@ -43,7 +46,12 @@ type inventory struct {
 // in one PropertyCollector request. The finder would need a request per path
 // element and per object kind; vCenter admins care about that load, and so
 // does the latency of a hook.
-func inventorySpec(root types.ManagedObjectReference) types.PropertyFilterSpec {
+//
+// With vms, every VM's guest.ipAddress comes along: that is the address
+// SearchIndex.FindAllByIp matches, so matching locally finds the same VMs
+// without a request per node. Only that one short property is read per VM;
+// the few VMs that match are read in detail afterwards (readNodes).
+func inventorySpec(root types.ManagedObjectReference, vms bool) types.PropertyFilterSpec {
 	sel := func(names ...string) []types.BaseSelectionSpec {
 		var s []types.BaseSelectionSpec
 		for _, n := range names {
@@ -59,7 +67,7 @@ func inventorySpec(root types.ManagedObjectReference) types.PropertyFilterSpec {
 			SelectSet:     sel(next...),
 		}
 	}
-	return types.PropertyFilterSpec{
+	spec := types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{
 			Obj: root,
 			SelectSet: []types.BaseSelectionSpec{
@@ -82,39 +90,34 @@ func inventorySpec(root types.ManagedObjectReference) types.PropertyFilterSpec {
 			{Type: "ResourcePool", PathSet: []string{"name", "parent"}},
 		},
 	}
+	if vms {
+		spec.PropSet = append(spec.PropSet, types.PropertySpec{Type: "VirtualMachine", PathSet: []string{"guest.ipAddress"}})
+	}
+	return spec
 }
 
 // readInventory reads the inventory in one RetrievePropertiesEx, plus one
 // ContinueRetrievePropertiesEx per further page when vCenter pages a large
-// result.
-func (s *session) readInventory(ctx context.Context) (*inventory, error) {
-	pc := s.client.ServiceContent.PropertyCollector
-	res, err := methods.RetrievePropertiesEx(ctx, s.counter, &types.RetrievePropertiesEx{
-		This:    pc,
-		SpecSet: []types.PropertyFilterSpec{inventorySpec(s.client.ServiceContent.RootFolder)},
-	})
+// result. vms says whether VM addresses are read as well (see
+// inventorySpec).
+func (s *session) readInventory(ctx context.Context, vms bool) (*inventory, error) {
+	objects, err := s.retrieve(ctx, inventorySpec(s.client.ServiceContent.RootFolder, vms))
 	if err != nil {
 		return nil, s.fail(ctx, "read inventory", err)
 	}
-	inv := &inventory{nodes: map[types.ManagedObjectReference]*node{}}
-	page := res.Returnval
-	for page != nil {
-		inv.add(page.Objects)
-		if page.Token == "" {
-			break
-		}
-		next, err := methods.ContinueRetrievePropertiesEx(ctx, s.counter, &types.ContinueRetrievePropertiesEx{This: pc, Token: page.Token})
-		if err != nil {
-			return nil, s.fail(ctx, "read inventory", err)
-		}
-		page = &next.Returnval
-	}
+	inv := &inventory{nodes: map[types.ManagedObjectReference]*node{}, vmsByIP: map[string][]types.ManagedObjectReference{}}
+	inv.add(objects)
 	inv.buildPaths()
 	return inv, nil
 }
 
 func (inv *inventory) add(objects []types.ObjectContent) {
 	for _, oc := range objects {
+		switch oc.Obj.Type {
+		case "VirtualMachine":
+			inv.addVM(oc)
+			continue
+		}
 		n := &node{ref: oc.Obj}
 		for _, p := range oc.PropSet {
 			switch v := p.Val.(type) {
@@ -139,6 +142,28 @@ func (inv *inventory) add(objects []types.ObjectContent) {
 		}
 		inv.nodes[n.ref] = n
 	}
+}
+
+func (inv *inventory) addVM(oc types.ObjectContent) {
+	for _, p := range oc.PropSet {
+		if ip, ok := p.Val.(string); ok && p.Name == "guest.ipAddress" {
+			if key, ok := canonicalIP(ip); ok {
+				inv.vmsByIP[key] = append(inv.vmsByIP[key], oc.Obj)
+			}
+		}
+	}
+}
+
+// canonicalIP is the form IPs are compared in: "10.0.0.1", "fe80::1"
+// (no zone, IPv4-mapped IPv6 as IPv4, brackets dropped), or false for
+// anything that is not an IP.
+func canonicalIP(s string) (string, bool) {
+	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "["), "]")
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return "", false
+	}
+	return a.WithZone("").Unmap().String(), true
 }
 
 // buildPaths sets every node's inventory path from its name and parents. An

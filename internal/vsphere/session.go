@@ -49,6 +49,7 @@ type session struct {
 	client   *vim25.Client
 	counter  *counter
 	loggedIn bool
+	user     string // as vCenter names the logged-in user
 }
 
 // openSession connects, reads the service content and logs in. On error
@@ -76,7 +77,7 @@ func openSession(ctx context.Context, p *prepared) (*session, error) {
 	}
 	s.client = &vim25.Client{Client: sc, RoundTripper: s.counter, ServiceContent: content}
 
-	_, err = methods.Login(ctx, s.counter, &types.Login{
+	login, err := methods.Login(ctx, s.counter, &types.Login{
 		This:     *content.SessionManager,
 		UserName: p.target.User,
 		Password: p.target.Password,
@@ -86,6 +87,12 @@ func openSession(ctx context.Context, p *prepared) (*session, error) {
 		return nil, s.fail(ctx, "login", err)
 	}
 	s.loggedIn = true
+	// vCenter's own spelling of the user ("VSPHERE.LOCAL\\k8s") is what its
+	// privilege queries take.
+	s.user = login.Returnval.UserName
+	if s.user == "" {
+		s.user = p.target.User
+	}
 	return s, nil
 }
 

@@ -32,6 +32,17 @@ type Target struct {
 	Folder       string // path under the datacenter's VM folder, or absolute; "" is the VM folder itself
 	ResourcePool string // name, path under the datacenter's host folder, or absolute; "" skips the lookup
 	TLS          TLS
+	// Nodes are the Kubernetes nodes (related Juju units) whose VMs the
+	// check looks at: disk.enableUUID and the privileges volumes need on
+	// them. None skips the VM lookups.
+	Nodes []Node
+}
+
+// Node is one related unit and the address Juju gives it. Its VM is the one
+// whose VMware Tools report that address as the guest's IP.
+type Node struct {
+	Name    string // Juju unit, "kubernetes-worker/1"
+	Address string // ingress-address, else private-address; "" when Juju gave none
 }
 
 // ParseServer turns the configured vCenter address into the SDK URL:

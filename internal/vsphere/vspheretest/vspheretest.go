@@ -60,10 +60,15 @@ type Server struct {
 
 	requests atomic.Int64
 
+	authz *authorizationManager
+
 	mu       sync.Mutex
 	password string
 	hold     chan struct{} // non-nil while Hang is in effect
 	closed   bool
+	denied   map[types.ManagedObjectReference][]string // DenyPrivilege
+	// answerUnknown: AnswerUnknownPrivileges
+	answerUnknown bool
 }
 
 // internalCall marks calls made in process by the Server itself (Client,
@@ -139,6 +144,8 @@ func Start(opts Options) (*Server, error) {
 		}
 		return nil, nil
 	}
+
+	s.installAuthorization(m)
 
 	s.srv = svc.NewServer()
 	s.URL = &url.URL{Scheme: s.srv.URL.Scheme, Host: s.srv.URL.Host, Path: s.srv.URL.Path}

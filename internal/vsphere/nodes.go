@@ -1,0 +1,287 @@
+package vsphere
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// DiskUUIDOption is the VM advanced option Kubernetes volumes need: without
+// it the guest sees no stable disk UUID and attached volumes do not mount.
+const DiskUUIDOption = "disk.enableUUID"
+
+// diskUUIDPath reads just that one ExtraConfig entry: a VM's ExtraConfig
+// can hold kilobytes of guestinfo (cloud-init data among it) the check has
+// no business fetching.
+var diskUUIDPath = fmt.Sprintf("config.extraConfig[%q]", DiskUUIDOption)
+
+// NodeReport is what a check found for one node.
+type NodeReport struct {
+	Node
+	// Found is true when exactly one VM reports the node's address;
+	// otherwise Why says what was found instead and the fields below are
+	// empty. A node not found is unknown, not a failure: its machine may
+	// lack VMware Tools or live on another vCenter.
+	Found      bool
+	Why        string
+	VM         string // inventory path
+	UUID       string // config.uuid: the BIOS UUID kubelet's provider-id is made of
+	PowerState string // poweredOn, poweredOff, suspended
+	DiskUUID   DiskUUID
+
+	ref  types.ManagedObjectReference
+	pool *types.ManagedObjectReference
+}
+
+// DiskUUID is a VM's disk.enableUUID as read.
+type DiskUUID struct {
+	// Known is false when the VM's configuration could not be read (Why
+	// of the node says why); then Enabled means nothing.
+	Known   bool
+	Enabled bool
+	Value   string // as set; "" when the option is absent
+}
+
+// LacksDiskUUID reports whether the node's VM was read and does not have
+// disk.enableUUID turned on.
+func (n NodeReport) LacksDiskUUID() bool {
+	return n.Found && n.DiskUUID.Known && !n.DiskUUID.Enabled
+}
+
+// vmInfo is one VM as readVMs reads it.
+type vmInfo struct {
+	ref        types.ManagedObjectReference
+	name       string
+	parent     *types.ManagedObjectReference
+	uuid       string
+	powerState string
+	pool       *types.ManagedObjectReference
+	diskUUID   DiskUUID
+	why        string // why diskUUID is not Known
+}
+
+// readNodes finds each node's VM among the VMs that report its address, and
+// reads those VMs in one more request. A fault from vCenter leaves the nodes
+// unknown rather than failing the check: the credentials are fine.
+func (s *session) readNodes(ctx context.Context, inv *inventory, nodes []Node) ([]NodeReport, error) {
+	out := make([]NodeReport, len(nodes))
+	candidates := make([][]types.ManagedObjectReference, len(nodes))
+	var refs []types.ManagedObjectReference
+	seen := map[types.ManagedObjectReference]bool{}
+	for i, n := range nodes {
+		out[i].Node = n
+		addr := strings.TrimSpace(n.Address)
+		ip, ok := canonicalIP(addr)
+		switch {
+		case addr == "":
+			out[i].Why = "Juju gave the unit no address yet"
+			continue
+		case !ok:
+			out[i].Why = fmt.Sprintf("address '%s' is not an IP address", addr)
+			continue
+		}
+		candidates[i] = inv.vmsByIP[ip]
+		if len(candidates[i]) == 0 {
+			out[i].Why = fmt.Sprintf("no VM reports IP %s (VMware Tools not running in the guest, or the machine is not on this vCenter)", ip)
+			continue
+		}
+		for _, ref := range candidates[i] {
+			if !seen[ref] {
+				seen[ref] = true
+				refs = append(refs, ref)
+			}
+		}
+	}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	vms, err := s.readVMs(ctx, refs)
+	if err != nil {
+		if !isFault(err) {
+			return nil, s.fail(ctx, "read node VMs", err)
+		}
+		for i := range out {
+			if len(candidates[i]) > 0 {
+				out[i].Why = fmt.Sprintf("cannot read the VMs with IP %s: %v", strings.TrimSpace(out[i].Address), err)
+			}
+		}
+		return out, nil
+	}
+	for i := range out {
+		switch c := candidates[i]; len(c) {
+		case 0:
+		case 1:
+			vm := vms[c[0]]
+			if vm == nil { // gone between the two reads
+				out[i].Why = fmt.Sprintf("the VM with IP %s disappeared during the check", strings.TrimSpace(out[i].Address))
+				continue
+			}
+			out[i].Found = true
+			out[i].VM = inv.vmPath(vm)
+			out[i].UUID = vm.uuid
+			out[i].PowerState = vm.powerState
+			out[i].DiskUUID = vm.diskUUID
+			out[i].Why = vm.why
+			out[i].ref = vm.ref
+			out[i].pool = vm.pool
+		default:
+			var paths []string
+			for _, ref := range c {
+				if vm := vms[ref]; vm != nil {
+					paths = append(paths, inv.vmPath(vm))
+				} else {
+					paths = append(paths, ref.Value)
+				}
+			}
+			shown, more := capList(paths)
+			out[i].Why = fmt.Sprintf("%d VMs report IP %s (%s); cannot tell which is the unit's", len(c), strings.TrimSpace(out[i].Address), listing("paths", shown, more))
+		}
+	}
+	return out, nil
+}
+
+// readVMs reads the VMs a check reports on, all in one request.
+func (s *session) readVMs(ctx context.Context, refs []types.ManagedObjectReference) (map[types.ManagedObjectReference]*vmInfo, error) {
+	spec := types.PropertyFilterSpec{
+		PropSet: []types.PropertySpec{{
+			Type:    "VirtualMachine",
+			PathSet: []string{"name", "parent", "config.uuid", "runtime.powerState", "resourcePool", diskUUIDPath},
+		}},
+	}
+	for _, ref := range refs {
+		spec.ObjectSet = append(spec.ObjectSet, types.ObjectSpec{Obj: ref})
+	}
+	objects, err := s.retrieve(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	out := map[types.ManagedObjectReference]*vmInfo{}
+	for _, oc := range objects {
+		vm := &vmInfo{ref: oc.Obj, diskUUID: DiskUUID{Known: true}}
+		for _, p := range oc.PropSet {
+			switch p.Name {
+			case "name":
+				vm.name, _ = p.Val.(string)
+			case "parent":
+				if ref, ok := p.Val.(types.ManagedObjectReference); ok {
+					vm.parent = &ref
+				}
+			case "config.uuid":
+				vm.uuid, _ = p.Val.(string)
+			case "runtime.powerState":
+				if ps, ok := p.Val.(types.VirtualMachinePowerState); ok {
+					vm.powerState = string(ps)
+				}
+			case "resourcePool":
+				if ref, ok := p.Val.(types.ManagedObjectReference); ok {
+					vm.pool = &ref
+				}
+			case diskUUIDPath:
+				vm.diskUUID.Value = optionString(p.Val)
+				vm.diskUUID.Enabled = isTrue(vm.diskUUID.Value)
+			}
+		}
+		for _, m := range oc.MissingSet {
+			// An absent key is an InvalidProperty for the indexed path: the
+			// option is not set. Anything else (NoPermission) leaves it
+			// unknown.
+			if m.Path != diskUUIDPath {
+				continue
+			}
+			if _, absent := m.Fault.Fault.(*types.InvalidProperty); absent {
+				continue
+			}
+			vm.diskUUID = DiskUUID{}
+			vm.why = "cannot read the VM's configuration: " + faultText(m.Fault)
+		}
+		out[oc.Obj] = vm
+	}
+	return out, nil
+}
+
+// vmPath is a VM's inventory path, or its name when its folder is not one
+// the user can see.
+func (inv *inventory) vmPath(vm *vmInfo) string {
+	if vm.parent != nil {
+		if p := inv.get(*vm.parent); p != nil {
+			return p.path + "/" + vm.name
+		}
+	}
+	return vm.name
+}
+
+// optionString is the value of an indexed ExtraConfig read: vCenter returns
+// the OptionValue, not the bare value.
+func optionString(v any) string {
+	var val any
+	switch o := v.(type) {
+	case types.BaseOptionValue:
+		if ov := o.GetOptionValue(); ov != nil {
+			val = ov.Value
+		}
+	case types.OptionValue:
+		val = o.Value
+	default:
+		val = v
+	}
+	switch x := val.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// isTrue is how the VMX reads a boolean option: govc's
+// `-e disk.enableUUID=1` and the usual "TRUE" both turn it on.
+func isTrue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// faultText is a readable text for a fault vCenter returned inside a result.
+func faultText(f types.LocalizedMethodFault) string {
+	if f.LocalizedMessage != "" {
+		return f.LocalizedMessage
+	}
+	if f.Fault == nil {
+		return "unknown fault"
+	}
+	return strings.TrimPrefix(fmt.Sprintf("%T", f.Fault), "*types.")
+}
+
+// isFault reports whether err is an answer from vCenter (a SOAP fault)
+// rather than a failure to get one (network, deadline).
+func isFault(err error) bool { return soap.IsSoapFault(err) || soap.IsVimFault(err) }
+
+// retrieve runs one RetrievePropertiesEx and follows its pages.
+func (s *session) retrieve(ctx context.Context, spec types.PropertyFilterSpec) ([]types.ObjectContent, error) {
+	pc := s.client.ServiceContent.PropertyCollector
+	res, err := methods.RetrievePropertiesEx(ctx, s.counter, &types.RetrievePropertiesEx{This: pc, SpecSet: []types.PropertyFilterSpec{spec}})
+	if err != nil {
+		return nil, err
+	}
+	var out []types.ObjectContent
+	page := res.Returnval
+	for page != nil {
+		out = append(out, page.Objects...)
+		if page.Token == "" {
+			break
+		}
+		next, err := methods.ContinueRetrievePropertiesEx(ctx, s.counter, &types.ContinueRetrievePropertiesEx{This: pc, Token: page.Token})
+		if err != nil {
+			return nil, err
+		}
+		page = &next.Returnval
+	}
+	return out, nil
+}
