@@ -100,6 +100,10 @@ func pack(src, bin, out string) (err error) {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
+	// CreateTemp makes the file 0600; an archive is for others to read.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
 	return os.Rename(tmp.Name(), out)
 }
 
