@@ -49,6 +49,11 @@ type Charm struct {
 	// stderr gets what juju-log may be unable to take; Juju copies a hook's
 	// stderr into the unit log.
 	stderr io.Writer
+	// enableDiskUUID is vsphere.EnableDiskUUID except in tests that count
+	// sessions.
+	enableDiskUUID func(ctx context.Context, t vsphere.Target, dryRun bool) (*vsphere.DiskUUIDReport, error)
+	// relIDs caches relation-ids for the event; nil until read.
+	relIDs []string
 }
 
 // New returns the charm for one event. checker nil means the real vCenter
@@ -57,7 +62,7 @@ func New(tools hooktools.Tools, hc hookenv.Context, checker Checker) *Charm {
 	if checker == nil {
 		checker = CheckerFunc(vsphere.Check)
 	}
-	return &Charm{tools: tools, hc: hc, checker: checker, now: time.Now, checkTimeout: CheckTimeout, stderr: os.Stderr}
+	return &Charm{tools: tools, hc: hc, checker: checker, now: time.Now, checkTimeout: CheckTimeout, stderr: os.Stderr, enableDiskUUID: vsphere.EnableDiskUUID}
 }
 
 // WithClock replaces the clock, for tests of the re-check interval.
@@ -107,7 +112,7 @@ func (c *Charm) Run(ctx context.Context) error {
 			return c.relationEvent(ctx, event)
 		}
 		if policy, ok := hooks[c.hc.Name]; ok {
-			_, err := c.reconcile(ctx, policy, nil)
+			_, err := c.reconcile(ctx, policy, nil, false)
 			return err
 		}
 	}
@@ -117,11 +122,12 @@ func (c *Charm) Run(ctx context.Context) error {
 func (c *Charm) relationEvent(ctx context.Context, event string) error {
 	switch event {
 	case "created", "joined", "changed":
-		_, err := c.reconcile(ctx, checkIfChanged, []string{c.hc.RelationID})
+		_, err := c.reconcile(ctx, checkIfChanged, []string{c.hc.RelationID}, false)
 		return err
+	case "departed":
+		return c.forgetUnit(ctx, c.hc.RelationID, c.hc.RemoteUnit)
 	case "broken":
 		return c.forgetRelation(ctx, c.hc.RelationID)
 	}
-	// departed: our databag on the relation stays for the remaining units.
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/simulator"
 	"gopkg.in/yaml.v3"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
@@ -42,7 +44,9 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	e := &env{t: t, juju: hooktoolstest.New(unit), vc: vspheretest.NewServer(t, vspheretest.Options{}), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), shown: map[int]bool{}}
+	m := simulator.VPX()
+	m.Machine = 3 // 6 VMs: DC0_H0_VM0..2, DC0_C0_RP0_VM0..2
+	e := &env{t: t, juju: hooktoolstest.New(unit), vc: vspheretest.NewServer(t, vspheretest.Options{Model: m}), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), shown: map[int]bool{}}
 	e.juju.SetConfig(configDefaults(t))
 	// The simulator's datastore; the default datastore1 exists only on ESXi.
 	e.juju.SetConfig(map[string]any{"datastore": "LocalDS_0"})
@@ -94,6 +98,31 @@ func (e *env) rotate(p string) {
 	e.juju.SetCredential(e.cloud(p))
 }
 
+// vmNames lists the simulator's VMs, sorted.
+func (e *env) vmNames() []string {
+	e.t.Helper()
+	names, err := e.vc.VMNames(context.Background())
+	require.NoError(e.t, err)
+	sort.Strings(names)
+	return names
+}
+
+// place gives a related unit its address, as Juju does (ingress-address
+// and private-address in its databag), and, when vm is given, makes that
+// VM report the address and sets its disk.enableUUID (unless "").
+func (e *env) place(rel, remote, vm, ip, diskUUID string) {
+	e.t.Helper()
+	e.juju.SetRemoteData(rel, remote, map[string]string{"ingress-address": ip, "private-address": ip})
+	if vm == "" {
+		return
+	}
+	ctx := context.Background()
+	require.NoError(e.t, e.vc.SetGuestIP(ctx, vm, ip))
+	if diskUUID != "" {
+		require.NoError(e.t, e.vc.SetExtraConfig(ctx, vm, vsphere.DiskUUIDOption, diskUUID))
+	}
+}
+
 func (e *env) checker() Checker {
 	return CheckerFunc(func(ctx context.Context, t vsphere.Target) (*vsphere.Report, error) {
 		e.checks.Add(1)
@@ -137,6 +166,10 @@ func (e *env) run(hc hookenv.Context) { e.runAllowing(hc, func() {}) }
 func (e *env) runAllowing(hc hookenv.Context, allow func()) {
 	e.t.Helper()
 	c := New(hooktools.New(e.juju.Runner()), hc, e.checker()).WithClock(func() time.Time { return e.now })
+	c.enableDiskUUID = func(ctx context.Context, t vsphere.Target, dryRun bool) (*vsphere.DiskUUIDReport, error) {
+		e.checks.Add(1)
+		return vsphere.EnableDiskUUID(ctx, t, dryRun)
+	}
 	c.stderr = io.Discard // the status and juju-log are what the tests check
 	if e.checkTimeout > 0 {
 		c.checkTimeout = e.checkTimeout

@@ -2,6 +2,7 @@ package charm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -63,8 +64,9 @@ func (c *Charm) read(ctx context.Context) (inputs, error) {
 
 // reconcile runs the one path every hook takes. rels limits publishing to
 // those relations when the inputs did not change (a relation event); nil
-// means every clients relation.
-func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string) (*reconciled, error) {
+// means every clients relation. resync lists the related units again
+// instead of trusting the record the relation hooks keep.
+func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string, resync bool) (*reconciled, error) {
 	in, err := c.read(ctx)
 	if err != nil {
 		c.toolFailed(ctx, err)
@@ -73,16 +75,20 @@ func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string
 	r := &reconciled{inputs: in}
 	st := in.state
 	prev := st.check
+	if err := c.trackNodes(ctx, st, resync); err != nil {
+		c.toolFailed(ctx, err)
+		return nil, nil
+	}
 
 	var logs []string
 	if in.resolveErr != nil {
 		r.verdict = result{Outcome: outcomeBlocked, Message: in.resolveErr.Error()}
 	} else {
-		hash := in.resolved.Hash()
-		if c.needCheck(policy, prev, hash) {
+		hash, nodes := in.resolved.Hash(), st.nodes.hash()
+		if c.needCheck(policy, prev, hash, nodes) {
 			r.checked = true
-			r.report, r.verdict = c.check(ctx, in.resolved)
-			r.verdict.Inputs = hash
+			r.report, r.verdict = c.check(ctx, in.resolved, st.nodes.list())
+			r.verdict.Inputs, r.verdict.Nodes = hash, nodes
 			st.setCheck(r.verdict)
 			logs = append(logs, c.checkLog(in.resolved, r))
 		} else {
@@ -114,7 +120,8 @@ func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string
 	if len(logs) > 0 {
 		// One line per event keeps the log readable and the hook-tool calls
 		// few.
-		_ = c.tools.Log(ctx, logLevel(r.verdict.Outcome), c.hc.Name+": "+strings.Join(logs, "; "))
+		status, _ := statusFor(r.verdict)
+		_ = c.tools.Log(ctx, logLevel(status), c.hc.Name+": "+strings.Join(logs, "; "))
 	}
 	if err := c.setStatus(ctx, st, r.verdict); err != nil {
 		c.toolFailed(ctx, err)
@@ -127,23 +134,29 @@ func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string
 }
 
 // needCheck decides whether this event opens a vCenter session. Relation
-// events with unchanged inputs never do.
-func (c *Charm) needCheck(policy checkPolicy, prev *result, hash string) bool {
+// events with unchanged inputs never do: a unit that joined or left (nodes
+// differ) is looked at by the next update-status.
+func (c *Charm) needCheck(policy checkPolicy, prev *result, hash, nodes string) bool {
 	switch {
 	case policy == checkAlways, prev == nil, prev.Inputs != hash:
 		return true
 	case policy == checkIfStale:
-		return prev.Outcome != outcomeReady || c.now().Sub(prev.At) >= recheckAfter
+		// Blocked on a privilege is retried like a failed check, so the
+		// status clears soon after the admin grants it.
+		return prev.Outcome != outcomeReady || prev.Recheck || prev.Nodes != nodes || prev.Prereq.blocked() ||
+			c.now().Sub(prev.At) >= recheckAfter
 	}
 	return false
 }
 
 // check runs the vCenter check under its own deadline and turns the result
 // into a verdict.
-func (c *Charm) check(ctx context.Context, res credentials.Resolved) (*vsphere.Report, result) {
+func (c *Charm) check(ctx context.Context, res credentials.Resolved, nodes []vsphere.Node) (*vsphere.Report, result) {
 	ctx, cancel := context.WithTimeout(ctx, c.checkTimeout)
 	defer cancel()
-	rep, err := c.checker.Check(ctx, res.Target())
+	t := res.Target()
+	t.Nodes = nodes
+	rep, err := c.checker.Check(ctx, t)
 	v := verdict(res.Data, rep, err, c.checkTimeout)
 	v.At = c.now().UTC()
 	return rep, v
@@ -162,7 +175,7 @@ func verdict(d integration.Data, rep *vsphere.Report, err error, timeout time.Du
 	)
 	switch {
 	case err == nil:
-		return result{Outcome: outcomeReady, Message: "ready", Version: rep.Product.Version}
+		return result{Outcome: outcomeReady, Message: "ready", Version: rep.Product.Version, Prereq: summarize(rep, d.User)}
 	case errors.As(err, &login):
 		return result{Outcome: outcomeBlocked, Message: fmt.Sprintf(
 			"vCenter %s rejected login for user '%s': fix password/user (juju config) or the cloud credential (juju update-credential)",
@@ -204,10 +217,16 @@ func optionFor(kind string) string {
 }
 
 // statusFor is the one place that decides the unit status, from the verdict.
+// A verified credential whose user lacks a privilege volumes cannot work
+// without is blocked, though published; lesser prerequisite problems are a
+// warning on an active status.
 func statusFor(v result) (hooktools.Status, string) {
 	switch v.Outcome {
 	case outcomeReady:
-		return hooktools.StatusActive, "ready"
+		if v.Prereq.blocked() {
+			return hooktools.StatusBlocked, v.Prereq.blockedMessage()
+		}
+		return hooktools.StatusActive, "ready" + v.Prereq.warnings()
 	case outcomeWaiting:
 		return hooktools.StatusWaiting, v.Message
 	default:
@@ -230,11 +249,11 @@ func (c *Charm) setStatus(ctx context.Context, st *unitState, v result) error {
 	return nil
 }
 
-func logLevel(o outcome) hooktools.Level {
-	switch o {
-	case outcomeReady:
+func logLevel(s hooktools.Status) hooktools.Level {
+	switch s {
+	case hooktools.StatusActive:
 		return hooktools.LevelInfo
-	case outcomeWaiting:
+	case hooktools.StatusWaiting:
 		return hooktools.LevelWarning
 	default:
 		return hooktools.LevelError
@@ -247,9 +266,13 @@ func (c *Charm) checkLog(res credentials.Resolved, r *reconciled) string {
 		return fmt.Sprintf("vCenter %s as %s: %s (%s)", res.Data.VsphereIP, res.Data.User, r.verdict.Message, res.TLSWhy)
 	}
 	p := r.report
-	return fmt.Sprintf("vCenter %s (%s %s build %s) verified as %s in %s with %d requests: datacenter %s, datastore %s, folder %s%s; %s",
+	line := fmt.Sprintf("vCenter %s (%s %s build %s) verified as %s in %s with %d requests: datacenter %s, datastore %s, folder %s%s; %s",
 		res.Data.VsphereIP, p.Product.Name, p.Product.Version, p.Product.Build, res.Data.User,
 		p.Elapsed.Round(1e6), p.Requests, p.Datacenter, p.Datastore, p.Folder, poolLog(p.ResourcePool), res.TLSWhy)
+	if r.verdict.Prereq != nil {
+		line += "; " + r.verdict.Prereq.logLine(p)
+	}
+	return line
 }
 
 func poolLog(p string) string {
@@ -266,7 +289,7 @@ func poolLog(p string) string {
 func (c *Charm) publish(ctx context.Context, st *unitState, rels []string, values map[string]string, r *reconciled) error {
 	all := rels == nil
 	if all {
-		ids, err := c.tools.RelationIDs(ctx, Endpoint)
+		ids, err := c.relationIDs(ctx)
 		if err != nil {
 			return err
 		}
@@ -331,21 +354,134 @@ func (c *Charm) publish(ctx context.Context, st *unitState, rels []string, value
 	return nil
 }
 
-// forgetRelation drops the record of a broken relation.
+// forgetRelation drops the records of a broken relation: what was
+// published there and its units.
 func (c *Charm) forgetRelation(ctx context.Context, id string) error {
 	st, err := loadState(ctx, c.tools)
 	if err != nil {
 		c.toolFailed(ctx, err)
 		return nil
 	}
-	if _, ok := st.relKeys[id]; !ok {
-		return nil
+	if _, ok := st.relKeys[id]; ok {
+		st.setPublished(id, nil)
 	}
-	st.setPublished(id, nil)
+	st.dropNode(id, "")
 	if err := st.save(ctx, c.tools); err != nil {
 		c.toolFailed(ctx, err)
 	}
 	return nil
+}
+
+// forgetUnit drops a departed unit from the record, so the next
+// update-status checks without it. Nothing else changes: our databag stays
+// for the remaining units.
+func (c *Charm) forgetUnit(ctx context.Context, id, unit string) error {
+	if unit == "" {
+		return nil
+	}
+	st, err := loadState(ctx, c.tools)
+	if err != nil {
+		c.toolFailed(ctx, err)
+		return nil
+	}
+	if st.dropNode(id, unit) {
+		if err := st.save(ctx, c.tools); err != nil {
+			c.toolFailed(ctx, err)
+		}
+	}
+	return nil
+}
+
+// trackNodes keeps the record of related units current. A relation-joined
+// or -changed hook reads its remote unit's address, one relation-get; the
+// record is listed in full only when asked (upgrade-charm, the
+// prerequisite actions) or when there is none yet, so that no event pays a
+// relation-list and relation-get per unit.
+func (c *Charm) trackNodes(ctx context.Context, st *unitState, resync bool) error {
+	if resync || !st.nodesKnown || c.hc.Name == "upgrade-charm" {
+		return c.resyncNodes(ctx, st)
+	}
+	endpoint, event, ok := c.hc.RelationHook()
+	if !ok || endpoint != Endpoint || (event != "joined" && event != "changed") || c.hc.RemoteUnit == "" {
+		return nil
+	}
+	addr, err := c.remoteAddress(ctx, c.hc.RelationID, c.hc.RemoteUnit)
+	if err != nil {
+		return err
+	}
+	st.setNode(c.hc.RelationID, c.hc.RemoteUnit, addr)
+	return nil
+}
+
+// resyncNodes lists every related unit and its address.
+func (c *Charm) resyncNodes(ctx context.Context, st *unitState) error {
+	ids, err := c.relationIDs(ctx)
+	if err != nil {
+		return err
+	}
+	ns := nodeSet{}
+	for _, id := range ids {
+		units, err := c.tools.RelationList(ctx, id)
+		if errors.Is(err, hooktools.ErrRelationNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, u := range units {
+			addr, err := c.remoteAddress(ctx, id, u)
+			if err != nil {
+				return err
+			}
+			if ns[id] == nil {
+				ns[id] = map[string]string{}
+			}
+			ns[id][u] = addr
+		}
+	}
+	st.setNodes(ns)
+	return nil
+}
+
+// remoteAddress is the address Juju gives a remote unit on a relation:
+// ingress-address, else private-address; "" when it has none (yet).
+func (c *Charm) remoteAddress(ctx context.Context, id, unit string) (string, error) {
+	data, err := c.tools.RelationGet(ctx, id, unit)
+	if errors.Is(err, hooktools.ErrRelationNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, k := range []string{"ingress-address", "private-address"} {
+		v := strings.TrimSpace(data[k])
+		// Juju writes these raw; a charm that re-set one JSON-encoded
+		// would leave quotes around it.
+		var unquoted string
+		if strings.HasPrefix(v, `"`) && json.Unmarshal([]byte(v), &unquoted) == nil {
+			v = strings.TrimSpace(unquoted)
+		}
+		if v != "" {
+			return v, nil
+		}
+	}
+	return "", nil
+}
+
+// relationIDs lists the clients relations once per event.
+func (c *Charm) relationIDs(ctx context.Context) ([]string, error) {
+	if c.relIDs != nil {
+		return c.relIDs, nil
+	}
+	ids, err := c.tools.RelationIDs(ctx, Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	c.relIDs = ids
+	return ids, nil
 }
 
 // toolFailed reports a hook tool that failed: Juju's side, not the charm's,

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
 // Unit-state keys. The state is kept by the Juju controller (state-get /
@@ -18,6 +20,7 @@ const (
 	stateCheck  = "check"
 	stateStatus = "status"
 	stateRelPfx = "published:" // + relation id
+	stateNodes  = "nodes"
 )
 
 // result is what a check concluded, kept in unit state between events. It
@@ -30,6 +33,15 @@ type result struct {
 	Outcome outcome `json:"outcome"`
 	Message string  `json:"message,omitempty"`
 	Version string  `json:"version,omitempty"`
+	// Nodes is nodeSet.hash of the related units the check looked at: a
+	// unit joining or leaving makes update-status check again.
+	Nodes string `json:"nodes,omitempty"`
+	// Prereq is what the check found of the Kubernetes prerequisites (node
+	// VMs, privileges); nil when it did not get that far.
+	Prereq *prereqs `json:"prereq,omitempty"`
+	// Recheck: vCenter was changed since (enable-disk-uuid), so the next
+	// update-status checks again.
+	Recheck bool `json:"recheck,omitempty"`
 }
 
 // unitState is the decoded unit state plus what this event changes in it.
@@ -37,8 +49,19 @@ type unitState struct {
 	check   *result
 	status  string            // "active|ready": the status last set
 	relKeys map[string]keyset // relation id → fingerprints of the values published there
-	changed map[string]string // keys to write back; "" deletes
+	// nodes are the related units and their addresses, kept up to date by
+	// the relation hooks so that a check needs no relation-list or
+	// relation-get; nodesKnown is false until first recorded (a unit
+	// upgraded from a release that did not keep them).
+	nodes      nodeSet
+	nodesKnown bool
+	changed    map[string]string // keys to write back; "" deletes
 }
+
+// nodeSet is the related units and the address Juju gives each, by relation
+// id: {"clients:3": {"kubernetes-worker/0": "10.0.0.5"}}. Addresses are no
+// secret.
+type nodeSet map[string]map[string]string
 
 // keyset is a fingerprint per relation key: enough to tell which values
 // changed without keeping the values (the password among them).
@@ -56,6 +79,14 @@ func loadState(ctx context.Context, tools hooktools.Tools) (*unitState, error) {
 		// next check rewrites it.
 		if json.Unmarshal([]byte(v), &r) == nil {
 			s.check = &r
+		}
+	}
+	s.nodes = nodeSet{}
+	if v, ok := raw[stateNodes]; ok {
+		// Unreadable counts as unknown: the next event lists them again.
+		s.nodesKnown = json.Unmarshal([]byte(v), &s.nodes) == nil
+		if s.nodes == nil {
+			s.nodes = nodeSet{}
 		}
 	}
 	for k, v := range raw {
@@ -89,6 +120,101 @@ func (s *unitState) setPublished(relID string, ks keyset) {
 	s.relKeys[relID] = ks
 	b, _ := json.Marshal(ks)
 	s.changed[stateRelPfx+relID] = string(b)
+}
+
+// setNode records a related unit's address; false when it was recorded
+// already.
+func (s *unitState) setNode(relID, unit, addr string) bool {
+	if have, ok := s.nodes[relID][unit]; ok && have == addr && s.nodesKnown {
+		return false
+	}
+	if s.nodes[relID] == nil {
+		s.nodes[relID] = map[string]string{}
+	}
+	s.nodes[relID][unit] = addr
+	s.nodesChanged()
+	return true
+}
+
+// dropNode forgets a unit that left a relation; dropNode(id, "") forgets
+// the whole relation.
+func (s *unitState) dropNode(relID, unit string) bool {
+	units, ok := s.nodes[relID]
+	switch {
+	case !ok:
+		return false
+	case unit == "":
+		delete(s.nodes, relID)
+	default:
+		if _, ok := units[unit]; !ok {
+			return false
+		}
+		delete(units, unit)
+		if len(units) == 0 {
+			delete(s.nodes, relID)
+		}
+	}
+	s.nodesChanged()
+	return true
+}
+
+// setNodes replaces the record with what the relations hold now.
+func (s *unitState) setNodes(ns nodeSet) {
+	if s.nodesKnown && ns.hash() == s.nodes.hash() {
+		return
+	}
+	s.nodes = ns
+	s.nodesChanged()
+}
+
+func (s *unitState) nodesChanged() {
+	s.nodesKnown = true
+	b, _ := json.Marshal(s.nodes)
+	// "{}" rather than "": an empty record still says "known".
+	s.changed[stateNodes] = string(b)
+}
+
+// list is the nodes a check looks at, one per unit, sorted by unit name.
+func (ns nodeSet) list() []vsphere.Node {
+	seen := map[string]bool{}
+	var out []vsphere.Node
+	for _, units := range ns {
+		for u, addr := range units {
+			if !seen[u] {
+				seen[u] = true
+				out = append(out, vsphere.Node{Name: u, Address: addr})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return unitLess(out[i].Name, out[j].Name) })
+	return out
+}
+
+// hash identifies the set of units and addresses; "" for none.
+func (ns nodeSet) hash() string {
+	nodes := ns.list()
+	if len(nodes) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, n := range nodes {
+		fmt.Fprintf(h, "%s\x00%s\n", n.Name, n.Address)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// unitLess orders unit names by application, then number: worker/2 before
+// worker/10.
+func unitLess(a, b string) bool {
+	appA, numA, _ := strings.Cut(a, "/")
+	appB, numB, _ := strings.Cut(b, "/")
+	if appA != appB {
+		return appA < appB
+	}
+	if len(numA) != len(numB) {
+		return len(numA) < len(numB)
+	}
+	return numA < numB
 }
 
 // save writes what changed in one state-set, or nothing.
