@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
@@ -99,7 +100,12 @@ func (s *session) readNodes(ctx context.Context, inv *inventory, nodes []Node) (
 	if len(refs) == 0 {
 		return out, nil
 	}
-	vms, err := s.readVMs(ctx, refs)
+	vms, err := s.readVMs(ctx, refs, true)
+	if isFault(err) && fault.Is(err, &types.InvalidProperty{}) {
+		// A release that refuses the indexed path: read the whole
+		// ExtraConfig of these few VMs instead.
+		vms, err = s.readVMs(ctx, refs, false)
+	}
 	if err != nil {
 		if !isFault(err) {
 			return nil, s.fail(ctx, "read node VMs", err)
@@ -144,12 +150,17 @@ func (s *session) readNodes(ctx context.Context, inv *inventory, nodes []Node) (
 	return out, nil
 }
 
-// readVMs reads the VMs a check reports on, all in one request.
-func (s *session) readVMs(ctx context.Context, refs []types.ManagedObjectReference) (map[types.ManagedObjectReference]*vmInfo, error) {
+// readVMs reads the VMs a check reports on, all in one request; indexed
+// reads only disk.enableUUID of their ExtraConfig, else all of it.
+func (s *session) readVMs(ctx context.Context, refs []types.ManagedObjectReference, indexed bool) (map[types.ManagedObjectReference]*vmInfo, error) {
+	extra := diskUUIDPath
+	if !indexed {
+		extra = "config.extraConfig"
+	}
 	spec := types.PropertyFilterSpec{
 		PropSet: []types.PropertySpec{{
 			Type:    "VirtualMachine",
-			PathSet: []string{"name", "parent", "config.uuid", "runtime.powerState", "resourcePool", diskUUIDPath},
+			PathSet: []string{"name", "parent", "config.uuid", "runtime.powerState", "resourcePool", extra},
 		}},
 	}
 	for _, ref := range refs {
@@ -182,14 +193,22 @@ func (s *session) readVMs(ctx context.Context, refs []types.ManagedObjectReferen
 				}
 			case diskUUIDPath:
 				vm.diskUUID.Value = optionString(p.Val)
-				vm.diskUUID.Enabled = isTrue(vm.diskUUID.Value)
+			case "config.extraConfig":
+				if list, ok := p.Val.(types.ArrayOfOptionValue); ok {
+					for _, o := range list.OptionValue {
+						if ov := o.GetOptionValue(); ov != nil && ov.Key == DiskUUIDOption {
+							vm.diskUUID.Value = optionString(o)
+						}
+					}
+				}
 			}
 		}
+		vm.diskUUID.Enabled = isTrue(vm.diskUUID.Value)
 		for _, m := range oc.MissingSet {
 			// An absent key is an InvalidProperty for the indexed path: the
 			// option is not set. Anything else (NoPermission) leaves it
 			// unknown.
-			if m.Path != diskUUIDPath {
+			if m.Path != extra {
 				continue
 			}
 			if _, absent := m.Fault.Fault.(*types.InvalidProperty); absent {
