@@ -111,7 +111,14 @@ func TestCharmAsJujuReadsIt(t *testing.T) {
 				actions = append(actions, n)
 			}
 			sort.Strings(actions)
-			assert.Equal(t, []string{"cloud-config", "refresh-credentials", "verify"}, actions)
+			assert.Equal(t, []string{"check-prerequisites", "cloud-config", "enable-disk-uuid", "refresh-credentials", "verify"}, actions)
+			for _, a := range actions {
+				// Agents before Juju 2.8 run actions/<name> directly.
+				info, err := os.Stat(filepath.Join(repo, "actions", a))
+				if assert.NoError(t, err, a) {
+					assert.Equal(t, os.FileMode(0o755), info.Mode().Perm(), a)
+				}
+			}
 
 			m := ch.Manifest()
 			require.NotNil(t, m)
