@@ -63,6 +63,8 @@ through its dispatch script, as a Juju unit agent runs it.
 		{"juju deploy vsphere-integrator --config datastore=LocalDS_0 (no trust yet)", l.Install, false},
 		{"juju trust vsphere-integrator", l.Trust, false},
 		{"juju integrate vsphere-integrator kubernetes-master / kubernetes-worker / vsphere-cloud-provider", l.Relate, true},
+		{"update-status looks at the new node VMs; juju run vsphere-integrator/0 check-prerequisites", l.CheckNodes, false},
+		{"juju run vsphere-integrator/0 enable-disk-uuid (dry run, then dry-run=false)", l.EnableDiskUUID, false},
 		{"juju config vsphere-integrator datastore=LocalDS_1", func(ctx context.Context) ([]scenario.Run, error) {
 			return l.SetConfig(ctx, map[string]any{"datastore": "LocalDS_1"})
 		}, true},
@@ -128,35 +130,38 @@ func (p *printer) runs(runs []scenario.Run) error {
 	for _, r := range runs {
 		fmt.Fprintf(p.w, "   %-40s exit %d  %6s  %2d hook-tool calls  %d vCenter session(s)\n",
 			r.Event, r.ExitCode, r.Wall.Round(1e6), len(r.Calls), r.Sessions)
+		p.action(r)
 	}
 	j, err := p.d.Juju()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(p.w, "   status: %s: %s\n", j.Status.Name, j.Status.Message)
-	if last := runs[len(runs)-1]; strings.HasPrefix(last.Event, "action ") {
-		p.actions(runs, j)
-	}
+	p.cloudConfig(j)
 	return nil
 }
 
-// actions prints each action's outcome; only the last action's results are
-// still in the fake Juju, so earlier ones are summarised from their calls.
-func (p *printer) actions(runs []scenario.Run, j *hooktoolstest.Juju) {
-	for _, r := range runs {
-		for _, c := range r.Calls {
-			switch c.Tool {
-			case "action-fail":
-				fmt.Fprintf(p.w, "   %s failed: %s\n", r.Event, strings.Join(c.Args, " "))
-			case "action-set":
-				fmt.Fprintf(p.w, "   %s results:\n", r.Event)
-				for _, a := range c.Args {
-					if k, v, ok := strings.Cut(a, "="); ok && k != "config" {
-						fmt.Fprintf(p.w, "     %s: %s\n", k, v)
-					}
+// action prints an action's outcome from the calls it made (the fake Juju
+// keeps only the last action's results).
+func (p *printer) action(r scenario.Run) {
+	for _, c := range r.Calls {
+		switch c.Tool {
+		case "action-fail":
+			fmt.Fprintf(p.w, "     failed: %s\n", strings.Join(c.Args, " "))
+		case "action-set":
+			for _, a := range c.Args {
+				if k, v, ok := strings.Cut(a, "="); ok && k != "config" {
+					fmt.Fprintf(p.w, "     %s: %s\n", k, v)
 				}
 			}
 		}
+	}
+}
+
+// cloudConfig prints the config a cloud-config action rendered.
+func (p *printer) cloudConfig(j *hooktoolstest.Juju) {
+	if j.Action == nil || j.Action.Name != "cloud-config" {
+		return
 	}
 	if cfg, ok := j.Action.Results["config"].(string); ok {
 		fmt.Fprintf(p.w, "   cloud-config.conf the consumers render (password hidden unless show-password=true):\n")

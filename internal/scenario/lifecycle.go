@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -17,6 +16,20 @@ var Consumers = []struct {
 	{"kubernetes-master", []string{"kubernetes-master/0"}},
 	{"kubernetes-worker", []string{"kubernetes-worker/0", "kubernetes-worker/1"}},
 	{"vsphere-cloud-provider", []string{"vsphere-cloud-provider/0"}},
+}
+
+// Nodes are the node VMs in the simulator: the address Juju gives each unit
+// (its ingress-address), the VM whose guest reports it, and whether that VM
+// has disk.enableUUID set. The vsphere-cloud-provider subordinate shares
+// its principal's machine.
+var Nodes = map[string]struct {
+	Address, VM string
+	DiskUUID    bool
+}{
+	"kubernetes-master/0":      {"10.0.1.10", "DC0_C0_RP0_VM0", true},
+	"kubernetes-worker/0":      {"10.0.2.10", "DC0_C0_RP0_VM1", true},
+	"kubernetes-worker/1":      {"10.0.2.11", "DC0_H0_VM0", false},
+	"vsphere-cloud-provider/0": {"10.0.1.10", "DC0_C0_RP0_VM0", true},
 }
 
 // Lifecycle is one deployment's life, step by step, as an operator and
@@ -34,6 +47,17 @@ type Lifecycle struct {
 // set the datastore (`juju deploy --config datastore=LocalDS_0`).
 func NewLifecycle(d *Deployment) (*Lifecycle, error) {
 	l := &Lifecycle{D: d, Rels: map[string]string{}, Password: d.VC.Password()}
+	ctx := context.Background()
+	for _, n := range Nodes {
+		if err := d.VC.SetGuestIP(ctx, n.VM, n.Address); err != nil {
+			return nil, err
+		}
+		if n.DiskUUID {
+			if err := d.VC.SetExtraConfig(ctx, n.VM, "disk.enableUUID", "TRUE"); err != nil {
+				return nil, err
+			}
+		}
+	}
 	err := d.Update(func(j *hooktoolstest.Juju) {
 		j.SetConfig(map[string]any{"datastore": "LocalDS_0"})
 	})
@@ -90,12 +114,12 @@ func (l *Lifecycle) Trust(ctx context.Context) ([]Run, error) {
 // joined and changed per remote unit.
 func (l *Lifecycle) Relate(ctx context.Context) ([]Run, error) {
 	r := &runs{ctx: ctx}
-	for i, c := range Consumers {
+	for _, c := range Consumers {
 		var id string
 		r.update(l.D, func(j *hooktoolstest.Juju) {
 			id = j.AddRelation("clients", c.App)
-			for k, u := range c.Units {
-				addr := fmt.Sprintf("10.0.%d.%d", i+1, k+10)
+			for _, u := range c.Units {
+				addr := Nodes[u].Address
 				j.JoinUnit(id, u)
 				// Juju writes every unit's addresses into its databag.
 				j.SetRemoteData(id, u, map[string]string{"ingress-address": addr, "private-address": addr, "egress-subnets": addr + "/32"})
@@ -108,6 +132,25 @@ func (l *Lifecycle) Relate(ctx context.Context) ([]Run, error) {
 			r.hook(l.D, "clients-relation-changed", id, u)
 		}
 	}
+	return r.out, r.err
+}
+
+// CheckNodes: the update-status after units joined checks their node VMs;
+// the operator looks with check-prerequisites.
+func (l *Lifecycle) CheckNodes(ctx context.Context) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.hook(l.D, "update-status", "", "")
+	r.action(l.D, "check-prerequisites", nil)
+	return r.out, r.err
+}
+
+// EnableDiskUUID: the operator enables disk.enableUUID where it is missing,
+// a dry run first; the next update-status checks again.
+func (l *Lifecycle) EnableDiskUUID(ctx context.Context) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.action(l.D, "enable-disk-uuid", nil)
+	r.action(l.D, "enable-disk-uuid", map[string]any{"dry-run": false})
+	r.hook(l.D, "update-status", "", "")
 	return r.out, r.err
 }
 

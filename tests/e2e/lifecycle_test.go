@@ -241,6 +241,33 @@ func TestLifecycle(t *testing.T) {
 	w.consumers(w.data("LocalDS_0", w.l.Password))
 	checkRendered(t, w.data("LocalDS_0", w.l.Password))
 
+	t.Log("3b. the next update-status looks at the new node VMs: one lacks disk.enableUUID")
+	runs = w.step(w.l.CheckNodes(ctx))
+	assert.Equal(t, 1, runs[0].Sessions, "update-status checks again: units joined since the last check")
+	assert.Empty(t, callsTo(runs, "relation-set"), "new units change no relation value")
+	w.status("active", "ready; 1 node VM lacks disk.enableUUID: kubernetes-worker/1")
+	report := strings.Join(callsTo(runs[1:2], "action-set")[0].Args, "\n")
+	assert.Contains(t, report, "nodes.kubernetes-worker-1.disk-enableuuid=not set")
+	assert.Contains(t, report, "nodes.kubernetes-worker-0.disk-enableuuid=TRUE")
+	assert.Contains(t, report, "nodes.kubernetes-worker-1.vm=/DC0/vm/DC0_H0_VM0")
+
+	t.Log("3c. enable-disk-uuid: a dry run changes nothing, then the VM gets it")
+	vm := scenario.Nodes["kubernetes-worker/1"].VM
+	runs = w.step(w.l.EnableDiskUUID(ctx))
+	for _, r := range runs {
+		assert.Empty(t, callsTo([]scenario.Run{r}, "action-fail"), r.Event)
+	}
+	dry := strings.Join(callsTo(runs[:1], "action-set")[0].Args, "\n")
+	assert.Contains(t, dry, "units.kubernetes-worker-1.result=would set disk.enableUUID = TRUE")
+	real := strings.Join(callsTo(runs[1:2], "action-set")[0].Args, "\n")
+	assert.Contains(t, real, "power cycle")
+	assert.Contains(t, real, "units.kubernetes-worker-1.was=not set", "the dry run changed nothing")
+	v, ok, err := w.d.VC.ExtraConfig(ctx, vm, "disk.enableUUID")
+	require.NoError(t, err)
+	assert.True(t, ok && strings.EqualFold(v, "TRUE"), "the simulator's VM config shows the option: %q", v)
+	w.status("active", "ready")
+	assert.Equal(t, "ready", w.juju().Status.Message)
+
 	t.Log("4. datastore changed: republished to all three, only the datastore key")
 	runs = w.step(w.l.SetConfig(ctx, map[string]any{"datastore": "LocalDS_1"}))
 	sets := callsTo(runs, "relation-set")
