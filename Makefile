@@ -21,7 +21,8 @@ fakejuju:
 # Per-event cost of the packed charm, beside a trivial floor binary.
 bench: charm fakejuju
 	$(GO) build -o build/bin/floor ./cmd/charmbench/floor
-	$(GO) run ./cmd/charmbench -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -runs 20
+	$(GO) build -o build/bin/rss ./cmd/charmbench/rss
+	$(GO) run ./cmd/charmbench -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -rss build/bin/rss -runs 20
 
 # The packed charm through a whole deployment's life, against a simulated
 # Juju and vCenter: the first thing to run on a new machine.

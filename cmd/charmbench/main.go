@@ -24,9 +24,10 @@ func main() {
 	charm := flag.String("charm", "vsphere-integrator.charm", "the packed charm")
 	fake := flag.String("fakejuju", "build/bin/fakejuju", "the fake Juju binary")
 	floor := flag.String("floor", "build/bin/floor", "the floor binary")
+	rss := flag.String("rss", "build/bin/rss", "the peak-RSS wrapper (cmd/charmbench/rss)")
 	runs := flag.Int("runs", 20, "runs per event")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, *charm, *fake, *floor, *runs); err != nil {
+	if err := run(context.Background(), os.Stdout, *charm, *fake, *floor, *rss, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "charmbench:", err)
 		os.Exit(1)
 	}
@@ -46,7 +47,7 @@ type row struct {
 	rssKB, floorRSSKB         int64
 }
 
-func run(ctx context.Context, w io.Writer, charm, fake, floor string, n int) error {
+func run(ctx context.Context, w io.Writer, charm, fake, floor, rss string, n int) error {
 	work, err := os.MkdirTemp("", "vsphere-integrator-bench-")
 	if err != nil {
 		return err
@@ -56,11 +57,15 @@ func run(ctx context.Context, w io.Writer, charm, fake, floor string, n int) err
 	if floor, err = filepath.Abs(floor); err != nil {
 		return err
 	}
+	if rss, err = filepath.Abs(rss); err != nil {
+		return err
+	}
 	d, err := scenario.New(charm, fake, work)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	d.RSSWrapper = rss
 	l, err := scenario.NewLifecycle(d)
 	if err != nil {
 		return err
@@ -93,6 +98,8 @@ func run(ctx context.Context, w io.Writer, charm, fake, floor string, n int) err
 		{name: "action verify", run: action("verify", nil)},
 		{name: "action refresh-credentials", run: action("refresh-credentials", nil)},
 		{name: "action cloud-config", run: action("cloud-config", map[string]any{"format": "in-tree"})},
+		{name: "action check-prerequisites", run: action("check-prerequisites", nil)},
+		{name: "action enable-disk-uuid (dry run)", run: action("enable-disk-uuid", nil)},
 	}
 
 	var rows []row
@@ -140,7 +147,7 @@ func run(ctx context.Context, w io.Writer, charm, fake, floor string, n int) err
 	}
 	fmt.Fprintf(w, "Median of %d runs per event; the packed charm run as a process through dispatch, the fake Juju's\n", n)
 	fmt.Fprintf(w, "hook tools on PATH, vcsim on loopback. Floor: a trivial binary making the same hook-tool calls.\n\n")
-	fmt.Fprintf(w, "Peak RSS is the largest of the hook process and the hook tools it waited for (wait4's ru_maxrss).\n\n")
+	fmt.Fprintf(w, "Peak RSS: the hook process and the hook tools it waited for (ru_maxrss, measured by cmd/charmbench/rss).\n\n")
 	fmt.Fprintf(w, "| event | median wall | floor | hook-tool calls | SOAP requests | vCenter sessions | peak RSS | floor RSS |\n")
 	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {

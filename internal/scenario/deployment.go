@@ -10,13 +10,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	jujucharm "github.com/juju/charm/v12"
@@ -43,6 +44,10 @@ type Deployment struct {
 	// HookTimeout bounds one event's process; the charm's own deadline is
 	// shorter, so hitting this is a failure of the charm.
 	HookTimeout time.Duration
+	// RSSWrapper, when set, is cmd/charmbench/rss: events run under it so
+	// that Run.MaxRSSKB is the event's own peak RSS (see that command for
+	// why measuring from here would not be).
+	RSSWrapper string
 
 	logins atomic.Int64
 	work   string
@@ -54,7 +59,7 @@ type Run struct {
 	ExitCode int
 	Stderr   string
 	Wall     time.Duration
-	MaxRSSKB int64                // peak resident set of the hook process
+	MaxRSSKB int64                // peak resident set of the hook process; 0 without RSSWrapper
 	Calls    []hooktoolstest.Call // hook-tool calls the event made
 	Requests int                  // SOAP requests vCenter served
 	Sessions int                  // vCenter logins
@@ -201,6 +206,16 @@ func (d *Deployment) Exec(ctx context.Context, event string, argv []string, extr
 	if argv == nil {
 		argv = []string{filepath.Join(d.CharmDir, "dispatch")}
 	}
+	rssOut := ""
+	if d.RSSWrapper != "" {
+		rssOut = filepath.Join(d.work, "rss")
+		argv = append([]string{d.RSSWrapper}, argv...)
+		extra = maps.Clone(extra)
+		if extra == nil {
+			extra = map[string]string{}
+		}
+		extra["RSS_OUT"] = rssOut
+	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = d.CharmDir
 	cmd.Env = d.env(extra)
@@ -216,8 +231,14 @@ func (d *Deployment) Exec(ctx context.Context, event string, argv []string, extr
 	case err != nil:
 		return r, fmt.Errorf("run %s: %w", event, err)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.MaxRSSKB = ru.Maxrss
+	if rssOut != "" {
+		raw, err := os.ReadFile(rssOut)
+		if err != nil {
+			return r, fmt.Errorf("peak RSS of %s: %w", event, err)
+		}
+		if r.MaxRSSKB, err = strconv.ParseInt(string(raw), 10, 64); err != nil {
+			return r, fmt.Errorf("peak RSS of %s: %w", event, err)
+		}
 	}
 	after, err := d.Juju()
 	if err != nil {
