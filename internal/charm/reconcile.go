@@ -203,17 +203,13 @@ func verdict(d integration.Data, rep *vsphere.Report, err error, timeout time.Du
 	}
 }
 
+// optionFor names the config option that sets an inventory object of kind
+// (vsphere.NotFoundError.Kind).
 func optionFor(kind string) string {
-	switch kind {
-	case "datacenter":
-		return "datacenter"
-	case "datastore":
-		return "datastore"
-	case "folder":
-		return "folder"
-	default:
+	if kind == "resource pool" {
 		return "respool_path"
 	}
+	return kind
 }
 
 // statusFor is the one place that decides the unit status, from the verdict.
