@@ -53,10 +53,27 @@ type Report struct {
 // Requests: service content, login, one inventory read, one read of the
 // matched node VMs (none without nodes), one privilege query, logout; plus a
 // continuation per further page of a large inventory.
-func Check(ctx context.Context, t Target) (rep *Report, err error) {
-	p, err := prepare(t)
+func Check(ctx context.Context, t Target) (*Report, error) {
+	var rep *Report
+	requests, elapsed, err := inSession(ctx, t, func(ctx context.Context, s *session, p *prepared) (err error) {
+		rep, err = s.check(ctx, p)
+		return err
+	})
 	if err != nil {
 		return nil, err
+	}
+	rep.Requests, rep.Elapsed = requests, elapsed
+	return rep, nil
+}
+
+// inSession prepares t and runs f in one vCenter session, bounded by ctx
+// (DefaultTimeout when ctx has no deadline). The logout is deferred so that
+// no return path (lookup failure, fault, deadline) leaves a session behind;
+// the requests it reports count it too.
+func inSession(ctx context.Context, t Target, f func(ctx context.Context, s *session, p *prepared) error) (requests int, elapsed time.Duration, err error) {
+	p, err := prepare(t)
+	if err != nil {
+		return 0, 0, err
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -65,18 +82,18 @@ func Check(ctx context.Context, t Target) (rep *Report, err error) {
 	}
 	s, err := openSession(ctx, p)
 	if err != nil {
-		return nil, err
+		return 0, 0, err
 	}
-	// Logout is deferred so that no return path (lookup failure, fault,
-	// deadline) leaves a session behind; the report then counts it too.
 	defer func() {
 		s.close(ctx)
-		if rep != nil {
-			rep.Requests = s.requests()
-			rep.Elapsed = time.Since(s.start)
-		}
+		requests, elapsed = s.requests(), time.Since(s.start)
 	}()
+	return 0, 0, f(ctx, s, p)
+}
 
+// check is Check's work inside the session.
+func (s *session) check(ctx context.Context, p *prepared) (*Report, error) {
+	t := p.target
 	inv, err := s.readInventory(ctx, len(t.Nodes) > 0)
 	if err != nil {
 		return nil, err
@@ -96,7 +113,7 @@ func Check(ctx context.Context, t Target) (rep *Report, err error) {
 		return nil, err
 	}
 	about := s.client.ServiceContent.About
-	rep = &Report{
+	rep := &Report{
 		Server:     p.url.Host,
 		Product:    Product{Name: about.Name, Version: about.Version, Build: about.Build, APIType: about.ApiType},
 		Datacenter: r.datacenter.path,

@@ -39,28 +39,22 @@ const taskPoll = time.Second
 // The option takes effect when a VM is next powered on: a power cycle, not a
 // reboot of the guest. Errors are those of Check before the nodes are found;
 // a VM that cannot be changed is reported in its result.
-func EnableDiskUUID(ctx context.Context, t Target, dryRun bool) (rep *DiskUUIDReport, err error) {
-	p, err := prepare(t)
+func EnableDiskUUID(ctx context.Context, t Target, dryRun bool) (*DiskUUIDReport, error) {
+	var rep *DiskUUIDReport
+	requests, elapsed, err := inSession(ctx, t, func(ctx context.Context, s *session, p *prepared) (err error) {
+		rep, err = s.enableDiskUUID(ctx, p, dryRun)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
-	s, err := openSession(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		s.close(ctx)
-		if rep != nil {
-			rep.Requests = s.requests()
-			rep.Elapsed = time.Since(s.start)
-		}
-	}()
+	rep.Requests, rep.Elapsed = requests, elapsed
+	return rep, nil
+}
 
+// enableDiskUUID is EnableDiskUUID's work inside the session.
+func (s *session) enableDiskUUID(ctx context.Context, p *prepared, dryRun bool) (*DiskUUIDReport, error) {
+	t := p.target
 	inv, err := s.readInventory(ctx, true)
 	if err != nil {
 		return nil, err
@@ -69,7 +63,7 @@ func EnableDiskUUID(ctx context.Context, t Target, dryRun bool) (rep *DiskUUIDRe
 	if err != nil {
 		return nil, err
 	}
-	rep = &DiskUUIDReport{Server: p.url.Host, DryRun: dryRun}
+	rep := &DiskUUIDReport{Server: p.url.Host, DryRun: dryRun}
 	// Two units may share a VM (a subordinate and its principal): one
 	// reconfiguration serves both.
 	tasks := map[types.ManagedObjectReference]types.ManagedObjectReference{}
