@@ -275,7 +275,7 @@ func TestPublishing(t *testing.T) {
 	}
 	for _, rel := range rels {
 		e.hook("clients-relation-created", rel)
-		e.hook("clients-relation-joined", rel, e.juju.Relations[relIndex(rel)].Units[0])
+		e.hook("clients-relation-joined", rel, e.juju.Relations[relNum(rel)].Units[0])
 	}
 	for _, rel := range rels {
 		assert.Len(t, e.juju.LocalData(rel), 7, rel)
@@ -358,15 +358,6 @@ func TestPublishing(t *testing.T) {
 	})
 }
 
-func relIndex(id string) int {
-	_, n, _ := strings.Cut(id, ":")
-	i := 0
-	for _, r := range n {
-		i = i*10 + int(r-'0')
-	}
-	return i
-}
-
 func callsTo(calls []hooktoolstest.Call, tool string) []hooktoolstest.Call {
 	var out []hooktoolstest.Call
 	for _, c := range calls {
@@ -408,7 +399,7 @@ func TestPythonCharmSwitch(t *testing.T) {
 		"vsphere_ip": `"` + e.vc.URL.Host + `"`, "user": `"` + e.vc.User + `"`, "password": `"` + e.vc.Password() + `"`,
 		"datacenter": `"DC0"`, "datastore": `"LocalDS_0"`, "folder": `"juju-kubernetes"`, "respool_path": `""`,
 	}
-	e.juju.Relations[relIndex(rel)].UnitData[unit] = left
+	e.juju.SetLocalData(rel, left)
 	e.juju.SetConfig(map[string]any{"datastore": "LocalDS_0"})
 	mark := len(e.juju.Calls)
 	e.hook("upgrade-charm")

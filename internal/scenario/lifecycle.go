@@ -2,8 +2,6 @@ package scenario
 
 import (
 	"context"
-	"strconv"
-	"strings"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
 )
@@ -254,7 +252,7 @@ func (l *Lifecycle) PythonSwitch(ctx context.Context, left map[string]string) ([
 		for _, c := range Consumers {
 			id := j.AddRelation("clients", c.App, c.Units...)
 			l.Rels[c.App] = id
-			j.Relations[relNum(id)].UnitData[j.Unit] = left
+			j.SetLocalData(id, left)
 		}
 	})
 	r.hook(l.D, "upgrade-charm", "", "")
@@ -272,10 +270,4 @@ func (l *Lifecycle) PythonData(datastore string) map[string]string {
 		"vsphere_ip": q(l.D.VC.URL.Host), "user": q(l.D.VC.User), "password": q(l.Password),
 		"datacenter": q("DC0"), "datastore": q(datastore), "folder": q("juju-kubernetes"), "respool_path": q(""),
 	}
-}
-
-func relNum(id string) int {
-	_, n, _ := strings.Cut(id, ":")
-	v, _ := strconv.Atoi(n)
-	return v
 }

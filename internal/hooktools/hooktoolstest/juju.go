@@ -229,6 +229,18 @@ func (j *Juju) RemoveRelation(relationID string) {
 func (j *Juju) SetRemoteData(relationID, unit string, data map[string]string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.setUnitData(relationID, unit, data)
+}
+
+// SetLocalData replaces the local unit's databag in a relation: what an
+// earlier charm (or an earlier revision) left there.
+func (j *Juju) SetLocalData(relationID string, data map[string]string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.setUnitData(relationID, j.Unit, data)
+}
+
+func (j *Juju) setUnitData(relationID, unit string, data map[string]string) {
 	r := j.mustRelation(relationID)
 	if r.UnitData == nil {
 		r.UnitData = map[string]map[string]string{}
