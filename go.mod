@@ -1,6 +1,6 @@
 module github.com/charmed-kubernetes/vsphere-integrator
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/juju/charm/v12 v12.1.1

@@ -1,6 +1,6 @@
 module github.com/charmed-kubernetes/vsphere-integrator/tests
 
-go 1.26.8
+go 1.26.0
 
 replace github.com/charmed-kubernetes/vsphere-integrator => ../
 
