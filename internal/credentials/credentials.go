@@ -6,6 +6,7 @@ package credentials
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
@@ -41,6 +43,10 @@ type Resolved struct {
 	Trusted bool
 	// TLSWhy explains the TLS decision in one line for the log.
 	TLSWhy string
+	// Notices are things worth one log line when these inputs are first
+	// used: a config setting that overrides the cloud's TLS choice, an
+	// ignored option.
+	Notices []string
 }
 
 // Target is the vCenter check's input for these credentials.
@@ -55,9 +61,11 @@ func (r Resolved) Target() vsphere.Target {
 
 // Hash identifies the inputs of a check without revealing them: it covers
 // every field (password included, so a rotated password is noticed) and is
-// stored in unit state instead of the values themselves.
-func (r Resolved) Hash() string {
-	h := sha256.New()
+// stored in unit state instead of the values themselves. It is an
+// HMAC-SHA256 under key, the unit's own secret, so that whoever reads the
+// unit state cannot test password guesses against it.
+func (r Resolved) Hash(key []byte) string {
+	h := hmac.New(sha256.New, key)
 	write := func(s string) {
 		// Length-prefixed so that no two different inputs hash alike.
 		fmt.Fprintf(h, "%d:%s;", len(s), s)
@@ -79,8 +87,8 @@ func (r Resolved) Hash() string {
 // option that sets each and the cloud-credential part it comes from.
 var fields = []struct{ key, option, cloud string }{
 	{integration.KeyVsphereIP, "vsphere_ip", "endpoint"},
-	{integration.KeyUser, "user", "credential user"},
-	{integration.KeyPassword, "password", "credential password"},
+	{integration.KeyUser, "user", "user"},
+	{integration.KeyPassword, "password", "password"},
 	{integration.KeyDatacenter, "datacenter", "region"},
 }
 
@@ -128,6 +136,15 @@ func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (R
 		set(f.key, option(config, f.option), SourceOption)
 	}
 
+	for _, f := range fields {
+		if err := checkValue(vals[f.key]); err != nil {
+			reason := err.Error()
+			if r.Sources[f.key] == SourceCredentials {
+				reason = f.key + " " + reason
+			}
+			return r, &ConfigError{Option: fieldOption(f.option, f.cloud, r.Sources[f.key]), Reason: reason}
+		}
+	}
 	var missing []string
 	for _, f := range fields {
 		if vals[f.key] == "" {
@@ -154,8 +171,13 @@ func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (R
 		r.Sources[k] = SourceOption
 	}
 	for _, opt := range []string{"datastore", "folder"} {
-		if strings.TrimSpace(option(config, opt)) == "" {
+		if option(config, opt) == "" {
 			return r, &ConfigError{Option: opt, Reason: "must not be empty; set with: juju config vsphere-integrator " + opt + "=…"}
+		}
+	}
+	for _, opt := range []string{"datastore", "folder", "respool_path"} {
+		if err := checkValue(option(config, opt)); err != nil {
+			return r, &ConfigError{Option: opt, Reason: err.Error()}
 		}
 	}
 	if _, err := vsphere.ParseServer(r.Data.VsphereIP); err != nil {
@@ -166,49 +188,104 @@ func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (R
 		return r, &ConfigError{Option: opt, Reason: err.Error()}
 	}
 
-	tls, why, err := decideTLS(option(config, "ca_cert"), option(config, "thumbprint"), cloudCAs, skipVerify)
+	tls, err := decideTLS(option(config, "ca_cert"), option(config, "thumbprint"), cloudCAs, skipVerify)
 	if err != nil {
 		return r, err
 	}
-	r.TLS, r.TLSWhy = tls, why
+	r.TLS, r.TLSWhy, r.Notices = tls.TLS, tls.why, tls.notices
 	return r, nil
 }
 
-// decideTLS: verify strictly when a CA or a thumbprint is given, unless the
-// cloud says skip-tls-verify; otherwise connect without verification, as the
-// consumers (insecure-flag = true) do.
-func decideTLS(caOpt, tpOpt string, cloudCAs []string, skipVerify bool) (vsphere.TLS, string, error) {
-	var t vsphere.TLS
-	if caOpt != "" {
-		pem, err := decodeCA(caOpt)
-		if err != nil {
-			return t, "", &ConfigError{Option: "ca_cert", Reason: err.Error()}
-		}
-		t.CAs = append(t.CAs, pem)
+// checkValue refuses a value no vCenter object or account can have and no
+// consumer can carry: only white space, or a control character (a line
+// break pasted with it, a NUL). The reason never quotes the value.
+func checkValue(v string) error {
+	if v == "" {
+		return nil
 	}
-	for i, ca := range cloudCAs {
-		if _, err := vsphere.ParseCAs(ca); err != nil {
-			return t, "", &ConfigError{Option: fmt.Sprintf("the cloud credential's CA certificate %d", i+1), Reason: err.Error()}
-		}
-		t.CAs = append(t.CAs, ca)
+	if strings.TrimSpace(v) == "" {
+		return errors.New("is only white space")
 	}
-	if tpOpt != "" {
-		tp, err := vsphere.NormalizeThumbprint(tpOpt)
-		if err != nil {
-			return t, "", &ConfigError{Option: "thumbprint", Reason: err.Error()}
+	for i, r := range v {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("holds a control character (%U at byte %d)", r, i)
 		}
-		t.Thumbprint = tp
+	}
+	return nil
+}
+
+// fieldOption names where a credential field's value came from, for a
+// message: the option, or the cloud credential part it overrides.
+func fieldOption(opt, cloud string, src Source) string {
+	switch src {
+	case SourceTrust:
+		return fmt.Sprintf("the cloud credential's %s (override with %s)", cloud, opt)
+	case SourceCredentials:
+		return "credentials"
+	}
+	return opt
+}
+
+// tlsDecision is decideTLS's answer.
+type tlsDecision struct {
+	vsphere.TLS
+	why     string
+	notices []string
+}
+
+// decideTLS follows the rule every other field follows: the more explicit
+// source wins (docs/vcenter.md, "TLS"). A pinned thumbprint wins over
+// everything, a ca_cert replaces the cloud's CAs, and only with neither does
+// the cloud decide: its CA certificates, or skip-tls-verify, as Juju itself
+// connects. With nothing at all, the charm connects without verifying, as
+// the consumers do (insecure-flag = true).
+func decideTLS(caOpt, tpOpt string, cloudCAs []string, skipVerify bool) (tlsDecision, error) {
+	var d tlsDecision
+	overrides := func(opt string) {
+		if skipVerify {
+			d.notices = append(d.notices, opt+" is set, so the vCenter certificate is verified although the cloud credential sets skip-tls-verify")
+		}
 	}
 	switch {
+	case tpOpt != "":
+		tp, err := vsphere.NormalizeThumbprint(tpOpt)
+		if err != nil {
+			return d, &ConfigError{Option: "thumbprint", Reason: err.Error()}
+		}
+		d.Thumbprint = tp
+		d.why = "verifying the vCenter certificate against the pinned thumbprint"
+		if caOpt != "" {
+			d.notices = append(d.notices, "ca_cert is ignored: thumbprint pins the exact certificate")
+		}
+		overrides("thumbprint")
+	case caOpt != "":
+		pem, err := decodeCA(caOpt)
+		if err != nil {
+			return d, &ConfigError{Option: "ca_cert", Reason: err.Error()}
+		}
+		d.CAs = []string{pem}
+		d.why = "verifying the vCenter certificate against ca_cert"
+		if len(cloudCAs) > 0 {
+			d.why += " (instead of the cloud's CA certificates)"
+		}
+		overrides("ca_cert")
 	case skipVerify:
-		return vsphere.TLS{Insecure: true}, "not verifying the vCenter certificate: the cloud credential sets skip-tls-verify", nil
-	case t.Thumbprint != "":
-		return t, "verifying the vCenter certificate against the pinned thumbprint", nil
-	case len(t.CAs) > 0:
-		return t, fmt.Sprintf("verifying the vCenter certificate against %d CA certificate(s)", len(t.CAs)), nil
+		d.Insecure = true
+		d.why = "not verifying the vCenter certificate: the cloud credential sets skip-tls-verify"
+	case len(cloudCAs) > 0:
+		for i, ca := range cloudCAs {
+			if _, err := vsphere.ParseCAs(ca); err != nil {
+				return d, &ConfigError{Option: fmt.Sprintf("the cloud credential's CA certificate %d (override with ca_cert)", i+1), Reason: err.Error()}
+			}
+		}
+		d.CAs = append([]string(nil), cloudCAs...)
+		d.why = fmt.Sprintf("verifying the vCenter certificate against the cloud's %d CA certificate(s)", len(cloudCAs))
 	default:
-		return vsphere.TLS{Insecure: true}, "not verifying the vCenter certificate: no ca_cert, thumbprint or cloud CA given (consumers connect with insecure-flag too)", nil
+		d.Insecure = true
+		d.why = "not verifying the vCenter certificate: no ca_cert, thumbprint or cloud CA given (consumers connect with insecure-flag too)"
+		d.notices = append(d.notices, d.why)
 	}
+	return d, nil
 }
 
 // decodeCA accepts PEM, or base64 of PEM (what `juju config ca_cert=$(base64 …)`

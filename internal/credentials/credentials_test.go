@@ -145,35 +145,95 @@ func TestResolveErrors(t *testing.T) {
 	}
 }
 
+// TestTLSDecision is the README's TLS table, row by row: the more explicit
+// setting wins.
 func TestTLSDecision(t *testing.T) {
-	pem := testCA(t)
+	pem, other := testCA(t), testCA(t)
+	tp := strings.TrimSuffix(strings.Repeat("AB:", 20), ":")
+	cloudCA := func(s *hooktools.CloudSpec) { s.CACertificates = []string{other} }
+	skip := func(s *hooktools.CloudSpec) { s.SkipTLSVerify = true }
+	both := func(s *hooktools.CloudSpec) { cloudCA(s); skip(s) }
 	tests := []struct {
 		name       string
 		spec       hooktools.CloudSpec
 		config     map[string]any
 		insecure   bool
-		cas        int
+		cas        []string
 		thumbprint string
+		notices    []string // substrings, one per notice, in order
 	}{
-		{name: "nothing given: insecure like the consumers", spec: trusted, config: cfg(), insecure: true},
-		{name: "ca_cert PEM", spec: trusted, config: cfg("ca_cert", pem), cas: 1},
-		{name: "ca_cert base64 of PEM", spec: trusted, config: cfg("ca_cert", b64(pem)), cas: 1},
-		{name: "cloud CA", spec: withCloud(func(s *hooktools.CloudSpec) { s.CACertificates = []string{pem} }), config: cfg(), cas: 1},
-		{name: "cloud CA and ca_cert", spec: withCloud(func(s *hooktools.CloudSpec) { s.CACertificates = []string{pem} }), config: cfg("ca_cert", pem), cas: 2},
-		{name: "thumbprint lower case without colons", spec: trusted,
-			config:     cfg("thumbprint", strings.ToLower(strings.Repeat("ab", 20))),
-			thumbprint: strings.TrimSuffix(strings.Repeat("AB:", 20), ":")},
-		{name: "skip-tls-verify wins", spec: withCloud(func(s *hooktools.CloudSpec) { s.CACertificates = []string{pem}; s.SkipTLSVerify = true }),
-			config: cfg("ca_cert", pem), insecure: true},
+		{name: "thumbprint, cloud nothing", spec: trusted, config: cfg("thumbprint", strings.ToLower(strings.ReplaceAll(tp, ":", ""))), thumbprint: tp},
+		{name: "thumbprint and ca_cert: ca_cert ignored", spec: trusted, config: cfg("thumbprint", tp, "ca_cert", pem), thumbprint: tp,
+			notices: []string{"ca_cert is ignored"}},
+		{name: "thumbprint over skip-tls-verify", spec: withCloud(skip), config: cfg("thumbprint", tp), thumbprint: tp,
+			notices: []string{"thumbprint is set, so the vCenter certificate is verified although the cloud credential sets skip-tls-verify"}},
+		{name: "thumbprint over cloud CAs", spec: withCloud(cloudCA), config: cfg("thumbprint", tp), thumbprint: tp},
+		{name: "ca_cert, cloud nothing", spec: trusted, config: cfg("ca_cert", pem), cas: []string{pem}},
+		{name: "ca_cert base64 of PEM", spec: trusted, config: cfg("ca_cert", b64(pem)), cas: []string{pem}},
+		{name: "ca_cert replaces cloud CAs", spec: withCloud(cloudCA), config: cfg("ca_cert", pem), cas: []string{pem}},
+		{name: "ca_cert over skip-tls-verify", spec: withCloud(both), config: cfg("ca_cert", pem), cas: []string{pem},
+			notices: []string{"ca_cert is set, so the vCenter certificate is verified although the cloud credential sets skip-tls-verify"}},
+		{name: "cloud CAs", spec: withCloud(cloudCA), config: cfg(), cas: []string{other}},
+		{name: "cloud skip-tls-verify", spec: withCloud(skip), config: cfg(), insecure: true},
+		{name: "cloud CAs and skip-tls-verify: as Juju connects", spec: withCloud(both), config: cfg(), insecure: true},
+		{name: "nothing: insecure like the consumers, logged", spec: trusted, config: cfg(), insecure: true, notices: []string{"not verifying"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := Resolve(tt.spec, nil, tt.config)
 			require.NoError(t, err)
 			assert.Equal(t, tt.insecure, r.TLS.Insecure)
-			assert.Len(t, r.TLS.CAs, tt.cas)
+			var cas []string
+			for _, ca := range r.TLS.CAs {
+				cas = append(cas, strings.TrimSpace(ca))
+			}
+			for i := range tt.cas {
+				tt.cas[i] = strings.TrimSpace(tt.cas[i])
+			}
+			assert.Equal(t, tt.cas, cas)
 			assert.Equal(t, tt.thumbprint, r.TLS.Thumbprint)
 			assert.NotEmpty(t, r.TLSWhy)
+			require.Len(t, r.Notices, len(tt.notices), r.Notices)
+			for i, n := range tt.notices {
+				assert.Contains(t, r.Notices[i], n)
+			}
+		})
+	}
+}
+
+// TestBadValuesBlocked: white space only or a control character in any
+// field is refused, naming where it came from and never quoting it.
+func TestBadValuesBlocked(t *testing.T) {
+	tests := []struct {
+		name   string
+		spec   hooktools.CloudSpec
+		trust  error
+		config map[string]any
+		option string
+	}{
+		{"user spaces", trusted, nil, cfg("user", "   "), "user"},
+		{"password newline", trusted, nil, cfg("password", "secret\n"), "password"},
+		{"datacenter newline", trusted, nil, cfg("datacenter", "DC0\n"), "datacenter"},
+		{"vsphere_ip tab", trusted, nil, cfg("vsphere_ip", "10.0.0.1\t"), "vsphere_ip"},
+		{"datastore spaces", trusted, nil, cfg("datastore", "  "), "datastore"},
+		{"folder NUL", trusted, nil, cfg("folder", "k8s\x00"), "folder"},
+		{"respool_path spaces", trusted, nil, cfg("respool_path", " "), "respool_path"},
+		{"cloud region newline", withCloud(func(s *hooktools.CloudSpec) { s.Region = "DC0\n" }), nil, cfg(),
+			"the cloud credential's region (override with datacenter)"},
+		{"cloud password spaces", withCloud(func(s *hooktools.CloudSpec) {
+			s.Credential = &hooktools.CloudCredential{Attrs: map[string]string{"user": "u", "password": "  "}}
+		}), nil, cfg(), "the cloud credential's password (override with password)"},
+		{"blob user spaces", hooktools.CloudSpec{}, notTrusted,
+			cfg("credentials", b64(`{"vsphere_ip":"vc","user":" ","password":"secret","datacenter":"DC0"}`)), "credentials"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Resolve(tt.spec, tt.trust, tt.config)
+			var ce *ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tt.option, ce.Option)
+			assert.NotContains(t, err.Error(), "secret")
+			assert.NotContains(t, err.Error(), "\n")
 		})
 	}
 }
@@ -194,7 +254,9 @@ func TestHash(t *testing.T) {
 	again, err := Resolve(trusted, nil, cfg())
 	require.NoError(t, err)
 
-	assert.Equal(t, base.Hash(), again.Hash(), "same inputs, same hash")
-	assert.NotEqual(t, base.Hash(), r2.Hash(), "a rotated password must change the hash")
-	assert.NotContains(t, base.Hash(), "trust-pass")
+	key, other := []byte("unit-key-0123456789abcdef0123456"), []byte("another-key-0123456789abcdef0123")
+	assert.Equal(t, base.Hash(key), again.Hash(key), "same inputs, same hash")
+	assert.NotEqual(t, base.Hash(key), r2.Hash(key), "a rotated password must change the hash")
+	assert.NotEqual(t, base.Hash(key), base.Hash(other), "keyed: without the unit's key the hash tells nothing")
+	assert.NotContains(t, base.Hash(key), "trust-pass")
 }
