@@ -103,19 +103,21 @@ func TestCells(t *testing.T) {
 }
 
 func TestCheckCites(t *testing.T) {
-	note := "PROTO" + "COL.md" // split, so that this file passes the check it tests
+	// Split, so that this file passes the check it tests.
+	note := "PROTO" + "COL.md"
+	gone := "docs/" + "gone.md"
 	existing := map[string]bool{filepath.FromSlash("docs/relation.md"): true}
 	exists := func(p string) bool { return existing[p] }
 	src := strings.Join([]string{
 		"// the keys (docs/relation.md)",
 		"// as " + note + " §3 says",
-		"// see docs/gone.md and docs/relation.md",
+		"// see " + gone + " and docs/relation.md",
 		"// docs/<file>.md is a pattern, not a file",
 	}, "\n")
 	got := CheckCites("x.go", []byte(src), exists)
 	want := []string{
 		"x.go:2: cites " + note,
-		"x.go:3: cites docs/gone.md, which does not exist",
+		"x.go:3: cites " + gone + ", which does not exist",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)

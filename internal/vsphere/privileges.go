@@ -21,7 +21,7 @@ const (
 )
 
 // need is one privilege a Kubernetes storage provider needs on a kind of
-// object (PROTOCOL.md §7: the Kubernetes docs' minimal set for the in-tree
+// object (docs/vcenter.md: the Kubernetes docs' minimal set for the in-tree
 // provider, VMware's roles for the CSI driver).
 type need struct {
 	id string

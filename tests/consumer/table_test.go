@@ -19,7 +19,7 @@ var passwordTable = filepath.Join("..", "..", "docs", "password-table.md")
 
 // kubernetes-master's cloud-config.conf templates, values pasted in as
 // they are. The older one left user, password and server unquoted; the
-// later one (PROTOCOL.md §5) wraps every value in quotes without escaping.
+// later one (docs/consumers.md) wraps every value in quotes without escaping.
 func masterUnquoted(d integration.Data) string {
 	return strings.Join([]string{
 		"[Global]",

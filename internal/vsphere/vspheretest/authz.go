@@ -15,7 +15,7 @@ import (
 // privilege list. vcsim grants every privilege to everyone and publishes no
 // privilegeList, so a test of a missing or unknown privilege needs this
 // override, registered in the simulator's registry under vcsim's own
-// reference (PROTOCOL.md §7).
+// reference (docs/vcenter.md, "Privileges").
 type authorizationManager struct {
 	*simulator.AuthorizationManager
 	s *Server
