@@ -15,6 +15,7 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/charm"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
 // eventDeadline bounds a whole event. The vCenter check inside gets its own
@@ -51,9 +52,16 @@ func run() (code int) {
 		_ = tools.StatusSet(ctx, hooktools.StatusBlocked, "charm started without a valid Juju hook context: "+err.Error())
 		return 0
 	}
-	c := charm.New(tools, hc, nil)
+	key, err := charm.LoadKey(charm.KeyPath(hc.CharmDir))
+	if err != nil {
+		// A key for this event only: the next event checks once more.
+		report(ctx, tools, hooktools.LevelWarning, "unit state hashes use a key for this event only: "+err.Error())
+	}
+	c := charm.New(tools, hc, vsphere.Client{}, charm.Options{Key: key})
 	if err := c.Run(ctx); err != nil {
-		report(ctx, tools, hooktools.LevelError, fmt.Sprintf("%s failed: %v", hc.Name, err))
+		// A hook tool failed: Juju's trouble. Exiting non-zero makes Juju
+		// commit none of this hook's relation or state writes and retry it.
+		report(ctx, tools, hooktools.LevelError, fmt.Sprintf("%s: cannot talk to Juju, the hook will be retried: %v", hc.Name, err))
 		return 1
 	}
 	return 0

@@ -14,8 +14,9 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
-// runAction runs one action. Failures the user can fix are action-fail;
-// the hook still exits 0.
+// runAction runs one action. Whatever goes wrong after it started ends in
+// action-fail with the reason; an error is returned (and the action exits
+// non-zero) only when even action-fail cannot run.
 func (c *Charm) runAction(ctx context.Context) error {
 	var err error
 	switch c.hc.ActionName {
@@ -32,10 +33,14 @@ func (c *Charm) runAction(ctx context.Context) error {
 	default:
 		err = c.tools.ActionFail(ctx, "unknown action "+c.hc.ActionName)
 	}
-	if err != nil {
-		// A hook tool failed: tell the user through whatever still works.
-		_ = c.tools.Log(ctx, hooktools.LevelError, c.hc.ActionName+": cannot talk to Juju: "+err.Error())
-		_ = c.tools.ActionFail(ctx, "cannot talk to Juju: "+err.Error())
+	if err == nil {
+		return nil
+	}
+	msg := "cannot talk to Juju: " + err.Error()
+	fmt.Fprintf(c.stderr, "vsphere-integrator: %s: %s\n", c.hc.ActionName, msg)
+	c.log(ctx, hooktools.LevelError, msg)
+	if ferr := c.tools.ActionFail(ctx, msg); ferr != nil {
+		return fmt.Errorf("%w (and action-fail failed: %v)", err, ferr)
 	}
 	return nil
 }
@@ -49,9 +54,13 @@ func (c *Charm) verifyAction(ctx context.Context) error {
 	if in.resolveErr != nil {
 		return c.tools.ActionFail(ctx, in.resolveErr.Error())
 	}
-	rep, v := c.check(ctx, in.resolved, in.state.nodes.list())
-	if v.Outcome != outcomeReady {
-		return c.tools.ActionFail(ctx, v.Message)
+	nodes, err := c.nodesToCheck(ctx, in.state)
+	if err != nil {
+		return err
+	}
+	rep, rec := c.check(ctx, in.resolved, nodes)
+	if rec.Outcome != outcomeVerified {
+		return c.tools.ActionFail(ctx, rec.Reason)
 	}
 	return c.tools.ActionSet(ctx, map[string]any{
 		"vcenter": map[string]any{
@@ -73,12 +82,15 @@ func (c *Charm) verifyAction(ctx context.Context) error {
 
 // refreshAction re-reads trust and config, checks now and republishes.
 func (c *Charm) refreshAction(ctx context.Context) error {
-	r, err := c.reconcile(ctx, checkAlways, nil, false)
-	if err != nil || r == nil {
+	r, err := c.reconcile(ctx, checkNow, nil, false)
+	if err != nil {
 		return err
 	}
-	if r.verdict.Outcome == outcomeBlocked {
-		return c.tools.ActionFail(ctx, r.verdict.Message)
+	if r.resolveErr != nil {
+		return c.tools.ActionFail(ctx, r.resolveErr.Error())
+	}
+	if r.record.Outcome == outcomeRejected {
+		return c.tools.ActionFail(ctx, r.record.Reason)
 	}
 	changed := "none"
 	if len(r.changedKeys) > 0 {
@@ -88,9 +100,9 @@ func (c *Charm) refreshAction(ctx context.Context) error {
 	for k, s := range r.resolved.Sources {
 		sources[strings.ReplaceAll(k, "_", "-")] = string(s)
 	}
-	_, msg := statusFor(r.verdict)
+	status, msg := statusFor(r.decision)
 	return c.tools.ActionSet(ctx, map[string]any{
-		"status":    msg,
+		"status":    string(status) + ": " + msg,
 		"changed":   changed,
 		"relations": strings.Join(r.relations, ", "),
 		"sources":   sources,
@@ -135,12 +147,13 @@ func (e *noDataError) Error() string { return e.why }
 // lowest clients relation, decoded as the consumers decode it. With no
 // relation yet, what it would publish, if the last check allows publishing.
 func (c *Charm) publishedData(ctx context.Context) (integration.Data, string, error) {
-	ids, err := c.tools.RelationIDs(ctx, Endpoint)
+	ids, err := c.relationIDs(ctx, Endpoint)
 	if err != nil {
 		return integration.Data{}, "", err
 	}
 	if len(ids) > 0 {
-		sort.Slice(ids, func(i, j int) bool { return relNum(ids[i]) < relNum(ids[j]) })
+		ids = append([]string(nil), ids...)
+		sort.Slice(ids, func(i, j int) bool { return relLess(ids[i], ids[j]) })
 		raw, err := c.tools.RelationGet(ctx, ids[0], c.hc.Unit)
 		if err != nil {
 			return integration.Data{}, "", err
@@ -158,19 +171,10 @@ func (c *Charm) publishedData(ctx context.Context) (integration.Data, string, er
 	if in.resolveErr != nil {
 		return integration.Data{}, "", &noDataError{"nothing to render: " + in.resolveErr.Error()}
 	}
-	if in.state.check != nil && in.state.check.Outcome == outcomeBlocked {
-		return integration.Data{}, "", &noDataError{"nothing to render: " + in.state.check.Message}
+	if rec := in.state.check; rec != nil && rec.Inputs == in.resolved.Hash(c.key) && rec.Outcome == outcomeRejected {
+		return integration.Data{}, "", &noDataError{"nothing to render: " + rec.Reason}
 	}
 	return in.resolved.Data, "not related yet: what this unit would publish", nil
-}
-
-func relNum(id string) int {
-	_, n, _ := strings.Cut(id, ":")
-	v, err := strconv.Atoi(n)
-	if err != nil {
-		return int(^uint(0) >> 1)
-	}
-	return v
 }
 
 // checkPrerequisitesAction lists the related units again, checks now as
@@ -178,14 +182,17 @@ func relNum(id string) int {
 // reports per unit its VM and disk.enableUUID, per object the missing
 // privileges.
 func (c *Charm) checkPrerequisitesAction(ctx context.Context) error {
-	r, err := c.reconcile(ctx, checkAlways, nil, true)
-	if err != nil || r == nil {
+	r, err := c.reconcile(ctx, checkNow, nil, true)
+	if err != nil {
 		return err
 	}
-	if r.verdict.Outcome != outcomeReady || r.report == nil {
-		return c.tools.ActionFail(ctx, r.verdict.Message)
+	switch {
+	case r.resolveErr != nil:
+		return c.tools.ActionFail(ctx, r.resolveErr.Error())
+	case r.record.Outcome != outcomeVerified:
+		return c.tools.ActionFail(ctx, r.record.Reason)
 	}
-	status, msg := statusFor(r.verdict)
+	status, msg := statusFor(r.decision)
 	results := prereqResults(r.report)
 	results["status"] = string(status) + ": " + msg
 	return c.tools.ActionSet(ctx, results)
@@ -224,7 +231,10 @@ func (c *Charm) enableDiskUUIDAction(ctx context.Context) error {
 	if err := c.resyncNodes(ctx, st); err != nil {
 		return err
 	}
-	related := st.nodes.list()
+	related, err := c.nodesToCheck(ctx, st)
+	if err != nil {
+		return err
+	}
 	nodes := related
 	if len(asked) > 0 {
 		byName := map[string]vsphere.Node{}
@@ -250,13 +260,13 @@ func (c *Charm) enableDiskUUIDAction(ctx context.Context) error {
 	defer cancel()
 	t := in.resolved.Target()
 	t.Nodes = nodes
-	rep, verr := c.enableDiskUUID(actx, t, dryRun)
+	rep, verr := c.vc.EnableDiskUUID(actx, t, dryRun)
 	if verr != nil {
 		// Saved so that the relisted units are not listed again.
 		if err := st.save(ctx, c.tools); err != nil {
 			return err
 		}
-		return c.tools.ActionFail(ctx, verdict(in.resolved.Data, nil, verr, c.checkTimeout).Message)
+		return c.tools.ActionFail(ctx, classify(in.resolved.Data, nil, verr, c.checkTimeout).Reason)
 	}
 
 	units := map[string]any{}
@@ -314,27 +324,19 @@ func (c *Charm) enableDiskUUIDAction(ctx context.Context) error {
 	return nil
 }
 
-// unitsParam reads the units parameter: a list of unit names, or one
-// string of names separated by commas or spaces (easier to type).
+// unitsParam reads the units parameter, a list of unit names: Juju has
+// checked it against actions.yaml before the charm runs.
 func unitsParam(v any) ([]string, error) {
-	var raw []string
-	switch x := v.(type) {
-	case nil:
-	case string:
-		raw = strings.FieldsFunc(x, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' })
-	case []any:
-		for _, e := range x {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("units must be unit names, got %v", e)
-			}
-			raw = append(raw, s)
-		}
-	default:
-		return nil, fmt.Errorf("units must be a list of unit names")
+	list, ok := v.([]any)
+	if v != nil && !ok {
+		return nil, fmt.Errorf("units must be a list of unit names, e.g. units='[kubernetes-worker/1]'")
 	}
 	var out []string
-	for _, u := range raw {
+	for _, e := range list {
+		u, ok := e.(string)
+		if !ok {
+			return nil, fmt.Errorf("units must be unit names, got %v", e)
+		}
 		if u = strings.TrimSpace(u); u != "" && !contains(out, u) {
 			out = append(out, u)
 		}

@@ -1,10 +1,17 @@
-// Package charm is the operator: every event runs one reconcile (resolve
-// credentials → check vCenter when needed → publish → set the status decided
-// in one place), and the actions reuse its parts.
+// Package charm is the operator: every event runs one reconcile (read the
+// inputs → check vCenter when due → publish → set the status decided in one
+// place), and the actions reuse its parts.
+//
+// Error flow (docs/juju-hook-tools.md, "Hook transaction"): a returned error
+// means a hook tool failed, which is Juju's trouble; main exits non-zero,
+// Juju commits none of the hook's relation or state writes and retries it.
+// Everything else (the operator's input, vCenter) ends in a status and a
+// nil error.
 package charm
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"os"
 	"time"
@@ -14,8 +21,14 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
-// Endpoint is the relation endpoint the integrator provides.
-const Endpoint = "clients"
+// The endpoints the charm handles.
+const (
+	// Endpoint is the vsphere-integration endpoint it publishes on.
+	Endpoint = "clients"
+	// NodesEndpoint (juju-info) tells it about Kubernetes nodes that are
+	// not related on Endpoint, as in the vsphere-cloud-provider deployment.
+	NodesEndpoint = "nodes"
+)
 
 const (
 	// CheckTimeout bounds one vCenter check, so a vCenter that accepts and
@@ -23,51 +36,66 @@ const (
 	CheckTimeout = 30 * time.Second
 	// recheckAfter: update-status checks a good result again after this.
 	recheckAfter = 30 * time.Minute
+	// loginBackoff: an unchanged credential vCenter rejected is not tried
+	// again by a hook for this long. vCenter SSO locks an account after 5
+	// failed logins in 180 s (docs/vcenter.md), and the consumers log in
+	// with the same account.
+	loginBackoff = 30 * time.Minute
 )
 
-// Checker checks a target against vCenter in one session.
-type Checker interface {
+// VCenter is everything the charm asks of vCenter, each call one session.
+// vsphere.Client is the real one.
+type VCenter interface {
 	Check(ctx context.Context, t vsphere.Target) (*vsphere.Report, error)
+	EnableDiskUUID(ctx context.Context, t vsphere.Target, dryRun bool) (*vsphere.DiskUUIDReport, error)
 }
 
-// CheckerFunc adapts a function to Checker.
-type CheckerFunc func(ctx context.Context, t vsphere.Target) (*vsphere.Report, error)
+var _ VCenter = vsphere.Client{}
 
-// Check calls f.
-func (f CheckerFunc) Check(ctx context.Context, t vsphere.Target) (*vsphere.Report, error) {
-	return f(ctx, t)
+// Options are the parts of the outside world besides Juju and vCenter. The
+// zero value is production's.
+type Options struct {
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// CheckTimeout replaces CheckTimeout when positive.
+	CheckTimeout time.Duration
+	// Stderr gets a line for every failure (Juju copies a hook's stderr into
+	// the unit log, and juju-log may be what fails); os.Stderr when nil.
+	Stderr io.Writer
+	// Key keys the hashes kept in unit state (see LoadKey); a random key
+	// for this event when empty, which costs one extra check.
+	Key []byte
 }
 
 // Charm runs one event.
 type Charm struct {
-	tools   hooktools.Tools
-	hc      hookenv.Context
-	checker Checker
-	now     func() time.Time
-	// checkTimeout is CheckTimeout except in tests of a hanging vCenter.
+	tools        hooktools.Tools
+	hc           hookenv.Context
+	vc           VCenter
+	now          func() time.Time
 	checkTimeout time.Duration
-	// stderr gets what juju-log may be unable to take; Juju copies a hook's
-	// stderr into the unit log.
-	stderr io.Writer
-	// enableDiskUUID is vsphere.EnableDiskUUID except in tests that count
-	// sessions.
-	enableDiskUUID func(ctx context.Context, t vsphere.Target, dryRun bool) (*vsphere.DiskUUIDReport, error)
-	// relIDs caches relation-ids for the event; nil until read.
-	relIDs []string
+	stderr       io.Writer
+	key          []byte
+	// relIDs caches relation-ids per endpoint for the event.
+	relIDs map[string][]string
 }
 
-// New returns the charm for one event. checker nil means the real vCenter
-// check.
-func New(tools hooktools.Tools, hc hookenv.Context, checker Checker) *Charm {
-	if checker == nil {
-		checker = CheckerFunc(vsphere.Check)
+// New returns the charm for one event.
+func New(tools hooktools.Tools, hc hookenv.Context, vc VCenter, o Options) *Charm {
+	c := &Charm{tools: tools, hc: hc, vc: vc, now: o.Now, checkTimeout: o.CheckTimeout, stderr: o.Stderr, key: o.Key, relIDs: map[string][]string{}}
+	if c.now == nil {
+		c.now = time.Now
 	}
-	return &Charm{tools: tools, hc: hc, checker: checker, now: time.Now, checkTimeout: CheckTimeout, stderr: os.Stderr, enableDiskUUID: vsphere.EnableDiskUUID}
-}
-
-// WithClock replaces the clock, for tests of the re-check interval.
-func (c *Charm) WithClock(now func() time.Time) *Charm {
-	c.now = now
+	if c.checkTimeout <= 0 {
+		c.checkTimeout = CheckTimeout
+	}
+	if c.stderr == nil {
+		c.stderr = os.Stderr
+	}
+	if len(c.key) == 0 {
+		c.key = make([]byte, keySize)
+		_, _ = rand.Read(c.key)
+	}
 	return c
 }
 
@@ -77,39 +105,43 @@ type checkPolicy int
 const (
 	// checkIfChanged: only when the inputs differ from the last check.
 	checkIfChanged checkPolicy = iota
-	// checkIfStale: also when the last check failed or is old.
+	// checkIfStale: also when the last check failed, is old, or the nodes
+	// changed.
 	checkIfStale
-	// checkAlways: the event is the operator asking for it.
-	checkAlways
+	// checkOnEvent: an event that usually means something changed
+	// (install, config-changed, upgrade): check, unless the credential is
+	// the one vCenter rejected less than loginBackoff ago.
+	checkOnEvent
+	// checkNow: the operator asked for it (an action).
+	checkNow
 )
 
-// hooks maps every handled hook to its check policy. A hook not listed here
-// (secret-*, pre-series-upgrade, start, stop, remove, ...) changes nothing:
-// the charm keeps no files or processes, so stop and remove leave nothing
-// behind by construction.
+// hooks maps every handled hook outside relations to its check policy. A
+// hook not listed here (secret-*, pre-series-upgrade, stop, remove, ...)
+// changes nothing: the charm keeps no files or processes besides its state
+// key, so stop and remove leave nothing behind by construction.
 var hooks = map[string]checkPolicy{
-	"install":                 checkAlways,
-	"config-changed":          checkAlways,
-	"upgrade-charm":           checkAlways,
-	"leader-elected":          checkAlways,
+	"install":                 checkOnEvent,
+	"config-changed":          checkOnEvent,
+	"upgrade-charm":           checkOnEvent,
+	"leader-elected":          checkOnEvent,
 	"update-status":           checkIfStale,
 	"leader-settings-changed": checkIfChanged,
 	"start":                   checkIfChanged,
 }
 
-// Run runs the event. It returns an error only for a bug in the charm;
-// everything outside the charm (Juju, vCenter, the operator's input) ends in
-// a status and a nil error.
+// Run runs the event. An error means a hook tool failed: the caller exits
+// non-zero so that Juju retries the hook.
 func (c *Charm) Run(ctx context.Context) error {
 	switch c.hc.Kind {
 	case hookenv.KindAction:
 		return c.runAction(ctx)
 	case hookenv.KindHook:
 		if endpoint, event, ok := c.hc.RelationHook(); ok {
-			if endpoint != Endpoint {
+			if endpoint != Endpoint && endpoint != NodesEndpoint {
 				return nil
 			}
-			return c.relationEvent(ctx, event)
+			return c.relationEvent(ctx, endpoint, event)
 		}
 		if policy, ok := hooks[c.hc.Name]; ok {
 			_, err := c.reconcile(ctx, policy, nil, false)
@@ -119,15 +151,30 @@ func (c *Charm) Run(ctx context.Context) error {
 	return nil
 }
 
-func (c *Charm) relationEvent(ctx context.Context, event string) error {
+func (c *Charm) relationEvent(ctx context.Context, endpoint, event string) error {
 	switch event {
 	case "created", "joined", "changed":
-		_, err := c.reconcile(ctx, checkIfChanged, []string{c.hc.RelationID}, false)
+		var rels []string
+		if endpoint == Endpoint {
+			rels = []string{c.hc.RelationID}
+		} else {
+			rels = []string{} // a nodes relation carries no data of ours
+		}
+		_, err := c.reconcile(ctx, checkIfChanged, rels, false)
 		return err
 	case "departed":
-		return c.forgetUnit(ctx, c.hc.RelationID, c.hc.RemoteUnit)
+		return c.forgetUnit(ctx, c.hc.RelationID, c.departing())
 	case "broken":
 		return c.forgetRelation(ctx, c.hc.RelationID)
 	}
 	return nil
+}
+
+// departing is the unit leaving in a relation-departed hook: Juju ≥ 2.8
+// names it in JUJU_DEPARTING_UNIT, and JUJU_REMOTE_UNIT is the same unit.
+func (c *Charm) departing() string {
+	if c.hc.DepartingUnit != "" {
+		return c.hc.DepartingUnit
+	}
+	return c.hc.RemoteUnit
 }

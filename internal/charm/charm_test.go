@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"net"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/credentials"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
@@ -227,7 +227,7 @@ func TestPrecedenceThroughTheCharm(t *testing.T) {
 // naive encoders.
 func TestRelationBytesMatchPython(t *testing.T) {
 	e := newEnv(t)
-	tricky := "p\"a\\s#s;<>&\u00e9\U0001F600\tx"
+	tricky := "p\"a\\s#s;<>&\u00e9\U0001F600 x"
 	e.rotate(tricky)
 	e.trust()
 	e.juju.SetConfig(map[string]any{"datastore": "LocalDS_0"})
@@ -309,7 +309,8 @@ func TestPublishing(t *testing.T) {
 		e.hook("update-status")
 		assert.Equal(t, checks, e.checks.Load())
 		assert.Empty(t, callsTo(e.callsSince(mark), "relation-set"))
-		assert.Empty(t, callsTo(e.callsSince(mark), "status-set"), "status already current")
+		assert.Empty(t, callsTo(e.callsSince(mark), "state-set"))
+		assert.Len(t, callsTo(e.callsSince(mark), "status-set"), 1, "the status is set from this event's facts, never skipped on a cached copy")
 	})
 
 	t.Run("update-status after 30 minutes checks again", func(t *testing.T) {
@@ -342,9 +343,15 @@ func TestPublishing(t *testing.T) {
 		for _, rel := range rels {
 			assert.Equal(t, `"Rotated-Passw0rd"`, e.juju.LocalData(rel)["password"])
 		}
+		assert.Contains(t, msg, "not tried again until 11:06 UTC")
 		checks := e.checks.Load()
+		e.now = e.now.Add(29 * time.Minute)
 		e.hook("update-status")
-		assert.Equal(t, checks+1, e.checks.Load(), "a failed check is retried on update-status")
+		e.hook("config-changed")
+		assert.Equal(t, checks, e.checks.Load(), "a rejected credential is not tried again for 30 minutes: SSO would lock the account")
+		e.now = e.now.Add(time.Minute)
+		e.hook("update-status")
+		assert.Equal(t, checks+1, e.checks.Load(), "then update-status tries it again")
 	})
 
 	t.Run("relation broken forgets the relation", func(t *testing.T) {
@@ -424,34 +431,6 @@ func TestHooksTheCharmDoesNotHandleChangeNothing(t *testing.T) {
 	}
 }
 
-// TestHookToolFailures: Juju misbehaving is reported, never a hook error.
-func TestHookToolFailures(t *testing.T) {
-	tests := []struct {
-		tool  string
-		fault hooktoolstest.Fault
-		want  string
-	}{
-		{"config-get", hooktoolstest.Fault{Stdout: "{not json"}, "config-get"},
-		{"state-get", hooktoolstest.Fault{Stderr: "ERROR connection is shut down", Code: 1}, "connection is shut down"},
-		{"credential-get", hooktoolstest.Fault{Stdout: "[]"}, "cannot read the cloud credential"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.tool, func(t *testing.T) {
-			e := newEnv(t)
-			e.trust()
-			e.juju.InjectFault(tt.tool, tt.fault)
-			e.hook("config-changed")
-			name, msg := e.status()
-			assert.Equal(t, "blocked", name)
-			assert.Contains(t, msg, tt.want)
-			e.juju.InjectFault(tt.tool, hooktoolstest.Fault{})
-			e.hook("config-changed")
-			name, msg = e.status()
-			assert.Equal(t, "active", name, msg)
-		})
-	}
-}
-
 func TestVerifyAction(t *testing.T) {
 	e := newEnv(t)
 	e.trust()
@@ -508,17 +487,34 @@ func TestCloudConfigAction(t *testing.T) {
 	assert.True(t, e.juju.Action.Failed)
 }
 
-func TestStatusForIsTheOnlyDecider(t *testing.T) {
-	for _, o := range []outcome{outcomeReady, outcomeBlocked, outcomeWaiting} {
-		s, _ := statusFor(result{Outcome: o, Message: "m"})
-		assert.True(t, s.Valid(), o)
+// TestStatusForEachOutcome: every outcome, and an unusable input, maps to
+// a status Juju accepts, with what the charm does about it said once.
+func TestStatusForEachOutcome(t *testing.T) {
+	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		d      decision
+		status hooktools.Status
+		msg    string
+	}{
+		{"input", decision{resolveErr: credentials.ErrNoCredentials}, hooktools.StatusBlocked, "missing credentials access; grant with: juju trust"},
+		{"verified", decision{record: &checkRecord{Outcome: outcomeVerified, Reason: "ignored"}}, hooktools.StatusActive, "ready"},
+		{"verified, quoting", decision{record: &checkRecord{Outcome: outcomeVerified}, quoting: []string{"password"}}, hooktools.StatusActive,
+			`ready; password holds ", \ or a line break, which related Kubernetes charms do not escape (see README, What consumers render)`},
+		{"rejected", decision{record: &checkRecord{Outcome: outcomeRejected, Reason: "datastore 'x' not found"}}, hooktools.StatusBlocked, "datastore 'x' not found"},
+		{"login rejected", decision{record: &checkRecord{Outcome: outcomeRejected, Reason: "rejected login", LoginRejected: true, At: at}}, hooktools.StatusBlocked,
+			"rejected login; not tried again until 10:30 UTC (a config change or the refresh-credentials action tries at once)"},
+		{"unverified", decision{record: &checkRecord{Outcome: outcomeUnverified, Reason: "cannot reach vCenter"}}, hooktools.StatusWaiting,
+			"cannot reach vCenter; published unverified, will retry"},
 	}
-	s, msg := statusFor(result{Outcome: outcomeReady, Message: "ignored"})
-	assert.Equal(t, hooktools.StatusActive, s)
-	assert.Equal(t, "ready", msg)
-	keys := append([]string(nil), integration.Keys...)
-	sort.Strings(keys)
-	assert.Equal(t, integration.Keys, keys)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, msg := statusFor(tt.d)
+			assert.True(t, s.Valid())
+			assert.Equal(t, tt.status, s)
+			assert.Equal(t, tt.msg, msg)
+		})
+	}
 }
 
 // TestHangingVCenter: a vCenter that accepts and never answers is reported

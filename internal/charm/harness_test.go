@@ -40,13 +40,15 @@ type env struct {
 	shown map[int]bool
 	// checkTimeout, when set, replaces CheckTimeout.
 	checkTimeout time.Duration
+	// key is the unit's state key, kept across events as on the unit's disk.
+	key []byte
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	m := simulator.VPX()
 	m.Machine = 3 // 6 VMs: DC0_H0_VM0..2, DC0_C0_RP0_VM0..2
-	e := &env{t: t, juju: hooktoolstest.New(unit), vc: vspheretest.NewServer(t, vspheretest.Options{Model: m}), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), shown: map[int]bool{}}
+	e := &env{t: t, juju: hooktoolstest.New(unit), vc: vspheretest.NewServer(t, vspheretest.Options{Model: m}), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), shown: map[int]bool{}, key: []byte("0123456789abcdef0123456789abcdef")}
 	e.juju.SetConfig(configDefaults(t))
 	// The simulator's datastore; the default datastore1 exists only on ESXi.
 	e.juju.SetConfig(map[string]any{"datastore": "LocalDS_0"})
@@ -123,25 +125,42 @@ func (e *env) place(rel, remote, vm, ip, diskUUID string) {
 	}
 }
 
-func (e *env) checker() Checker {
-	return CheckerFunc(func(ctx context.Context, t vsphere.Target) (*vsphere.Report, error) {
-		e.checks.Add(1)
-		return vsphere.Check(ctx, t)
-	})
+// countingVCenter is the real vCenter client, counting the sessions each
+// call opens.
+type countingVCenter struct{ e *env }
+
+func (v countingVCenter) Check(ctx context.Context, t vsphere.Target) (*vsphere.Report, error) {
+	v.e.checks.Add(1)
+	return vsphere.Check(ctx, t)
 }
 
-// hook runs one hook; relID/remote for relation hooks.
+func (v countingVCenter) EnableDiskUUID(ctx context.Context, t vsphere.Target, dryRun bool) (*vsphere.DiskUUIDReport, error) {
+	v.e.checks.Add(1)
+	return vsphere.EnableDiskUUID(ctx, t, dryRun)
+}
+
+// hook runs one hook, which must succeed; relID/remote for relation hooks.
 func (e *env) hook(name string, rel ...string) {
 	e.t.Helper()
+	require.NoError(e.t, e.hookErr(name, rel...), "a hook fails only when a hook tool does")
+}
+
+// hookErr runs one hook and returns its error: a hook tool that failed.
+func (e *env) hookErr(name string, rel ...string) error {
+	e.t.Helper()
 	hc := hookenv.Context{Kind: hookenv.KindHook, Name: name, Unit: unit, ModelName: "k8s"}
-	if _, _, ok := hc.RelationHook(); ok {
-		hc.RelationEndpoint, hc.RelationID = Endpoint, rel[0]
+	if endpoint, _, ok := hc.RelationHook(); ok {
+		hc.RelationEndpoint, hc.RelationID = endpoint, rel[0]
 		if len(rel) > 1 {
 			hc.RemoteUnit = rel[1]
 			hc.RemoteApp, _, _ = strings.Cut(rel[1], "/")
 		}
 	}
-	e.run(hc)
+	return e.runErr(hc)
+}
+
+func hookenvAction(name string) hookenv.Context {
+	return hookenv.Context{Kind: hookenv.KindAction, Name: name, ActionName: name, Unit: unit}
 }
 
 func (e *env) action(name string, params map[string]any) {
@@ -149,34 +168,38 @@ func (e *env) action(name string, params map[string]any) {
 	e.juju.StartAction(name, params)
 	mark := len(e.juju.Calls)
 	asked, _ := params["show-password"].(bool)
-	e.runAllowing(hookenv.Context{Kind: hookenv.KindAction, Name: name, ActionName: name, Unit: unit}, func() {
-		if !asked {
-			return
-		}
+	require.NoError(e.t, e.runErr(hookenvAction(name)), "an action exits non-zero only when action-fail fails")
+	if asked {
 		for i := mark; i < len(e.juju.Calls); i++ {
 			if e.juju.Calls[i].Tool == "action-set" {
 				e.shown[i] = true
 			}
 		}
-	})
+	}
+	e.assertNoSecretsLeaked()
 }
 
-func (e *env) run(hc hookenv.Context) { e.runAllowing(hc, func() {}) }
-
-func (e *env) runAllowing(hc hookenv.Context, allow func()) {
+// runErr runs one event inside a hook transaction, as the unit agent does:
+// what it wrote to relations and unit state is kept only if it succeeded.
+func (e *env) runErr(hc hookenv.Context) error {
 	e.t.Helper()
-	c := New(hooktools.New(e.juju.Runner()), hc, e.checker()).WithClock(func() time.Time { return e.now })
-	c.enableDiskUUID = func(ctx context.Context, t vsphere.Target, dryRun bool) (*vsphere.DiskUUIDReport, error) {
-		e.checks.Add(1)
-		return vsphere.EnableDiskUUID(ctx, t, dryRun)
+	c := New(hooktools.New(e.juju.Runner()), hc, countingVCenter{e}, Options{
+		Now:          func() time.Time { return e.now },
+		CheckTimeout: e.checkTimeout,
+		Stderr:       io.Discard, // the status and juju-log are what the tests check
+		Key:          e.key,
+	})
+	e.juju.BeginHook()
+	err := c.Run(context.Background())
+	code := 0
+	if err != nil {
+		code = 1
 	}
-	c.stderr = io.Discard // the status and juju-log are what the tests check
-	if e.checkTimeout > 0 {
-		c.checkTimeout = e.checkTimeout
+	e.juju.EndHook(code)
+	if hc.Kind == hookenv.KindHook {
+		e.assertNoSecretsLeaked() // actions check after marking what was asked for
 	}
-	require.NoError(e.t, c.Run(context.Background()), "no event may error the hook")
-	allow()
-	e.assertNoSecretsLeaked()
+	return err
 }
 
 // calls returns the calls made since mark (len of Calls before the event).

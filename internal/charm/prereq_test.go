@@ -175,7 +175,7 @@ func TestRelatedUnitsAreTracked(t *testing.T) {
 		mark := len(e.juju.Calls)
 		step(t, "clients-relation-joined", "kubernetes-worker/1", 0, "ready")
 		assert.Len(t, callsTo(e.callsSince(mark), "relation-get"), 1, "only the joining unit's data")
-		assert.Contains(t, e.juju.State[stateNodes], `"kubernetes-worker/1":"10.0.0.11"`)
+		assert.Equal(t, `"10.0.0.11"`, e.juju.State[nodeKey(rel, "kubernetes-worker/1")])
 	})
 	t.Run("update-status looks at it", func(t *testing.T) {
 		step(t, "update-status", "", 1, "ready; 1 node VM lacks disk.enableUUID: kubernetes-worker/1")
@@ -195,13 +195,16 @@ func TestRelatedUnitsAreTracked(t *testing.T) {
 		step(t, "update-status", "", 1, "ready; 1 node VM lacks disk.enableUUID: kubernetes-worker/1")
 		e.juju.DepartUnit(rel, "kubernetes-worker/1")
 		step(t, "clients-relation-departed", "kubernetes-worker/1", 0, "ready; 1 node VM lacks disk.enableUUID: kubernetes-worker/1")
-		assert.NotContains(t, e.juju.State[stateNodes], "kubernetes-worker/1")
+		assert.NotContains(t, e.juju.State, nodeKey(rel, "kubernetes-worker/1"))
 		step(t, "update-status", "", 1, "ready")
 	})
 	t.Run("relation broken forgets its units", func(t *testing.T) {
 		e.juju.RemoveRelation(rel)
 		step(t, "clients-relation-broken", "", 0, "ready")
-		assert.Equal(t, "{}", e.juju.State[stateNodes])
+		for k := range e.juju.State {
+			assert.False(t, strings.HasPrefix(k, stateNodePfx), k)
+		}
+		assert.Contains(t, e.juju.State, stateNodesKnown, "none, and known to be none")
 	})
 }
 
@@ -309,11 +312,6 @@ func TestEnableDiskUUIDAction(t *testing.T) {
 		changed: []string{"DC0_H0_VM1"},
 		kept:    []string{"DC0_H0_VM0"},
 	}, {
-		name:    "units as one string",
-		params:  map[string]any{"dry-run": false, "units": "kubernetes-worker/1, kubernetes-worker/2"},
-		results: map[string]string{"kubernetes-worker-1": "set", "kubernetes-worker-2": "set"},
-		changed: []string{"DC0_H0_VM0", "DC0_H0_VM1"},
-	}, {
 		name:   "unit not related",
 		params: map[string]any{"dry-run": false, "units": []any{"kubernetes-worker/7"}},
 		failed: "kubernetes-worker/7 is not a unit related on clients",
@@ -392,13 +390,13 @@ func TestStatusForPrerequisites(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, msg := statusFor(result{Outcome: outcomeReady, Prereq: tc.p})
+			s, msg := statusFor(decision{record: &checkRecord{Outcome: outcomeVerified, Prereq: tc.p}})
 			assert.Equal(t, tc.status, s)
 			assert.Equal(t, tc.msg, msg)
 		})
 	}
 	// A failed check keeps its own status whatever an older record said.
-	s, msg := statusFor(result{Outcome: outcomeWaiting, Message: "w", Prereq: &prereqs{Essential: []string{"x"}}})
+	s, msg := statusFor(decision{record: &checkRecord{Outcome: outcomeUnverified, Reason: "w", Prereq: &prereqs{Essential: []string{"x"}}}})
 	assert.Equal(t, hooktools.StatusWaiting, s)
-	assert.Equal(t, "w", msg)
+	assert.Equal(t, "w; published unverified, will retry", msg)
 }

@@ -2,37 +2,49 @@ package charm
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
 // Unit-state keys. The state is kept by the Juju controller (state-get /
-// state-set), so it survives the unit's machine and needs no file.
+// state-set, docs/juju-hook-tools.md), so it survives the unit's machine.
+// Its writes are part of the hook transaction: a hook that fails commits
+// none, so every record here agrees with what was published.
 const (
-	stateCheck  = "check"
-	stateStatus = "status"
-	stateRelPfx = "published:" // + relation id
-	stateNodes  = "nodes"
+	stateCheck   = "check"
+	stateRelPfx  = "published:" // + relation id
+	stateNodePfx = "node:"      // + relation id + " " + unit
+	// stateNodesKnown marks that the node records are complete: without it
+	// (a unit upgraded from a release that did not keep them) they are
+	// listed once.
+	stateNodesKnown = "nodes-known"
+	// Keys of earlier releases, deleted when seen.
+	stateOldNodes  = "nodes"
+	stateOldStatus = "status"
 )
 
-// result is what a check concluded, kept in unit state between events. It
-// holds hashes, never a credential.
-type result struct {
+// checkRecord is what the last check concluded, kept in unit state between
+// events. It holds keyed hashes, never a credential.
+type checkRecord struct {
 	// Inputs is credentials.Resolved.Hash of what was checked.
-	Inputs string `json:"inputs"`
-	At     time.Time
-	// Outcome decides status and publishing.
+	Inputs string    `json:"inputs"`
+	At     time.Time `json:"at"`
+	// Outcome decides publishing and, with Prereq, the status.
 	Outcome outcome `json:"outcome"`
-	Message string  `json:"message,omitempty"`
-	Version string  `json:"version,omitempty"`
+	// Reason says what is wrong, in words for a person, without what the
+	// charm does about it (the status adds that).
+	Reason string `json:"reason,omitempty"`
+	// LoginRejected: vCenter refused the user or password; hooks do not
+	// try these inputs again until At + loginBackoff.
+	LoginRejected bool   `json:"login-rejected,omitempty"`
+	Version       string `json:"version,omitempty"`
 	// Nodes is nodeSet.hash of the related units the check looked at: a
 	// unit joining or leaving makes update-status check again.
 	Nodes string `json:"nodes,omitempty"`
@@ -44,24 +56,20 @@ type result struct {
 	Recheck bool `json:"recheck,omitempty"`
 }
 
+// retryAt is when a hook may try a rejected login again.
+func (r *checkRecord) retryAt() time.Time { return r.At.Add(loginBackoff) }
+
 // unitState is the decoded unit state plus what this event changes in it.
 type unitState struct {
-	check   *result
-	status  string            // "active|ready": the status last set
+	check   *checkRecord
 	relKeys map[string]keyset // relation id → fingerprints of the values published there
 	// nodes are the related units and their addresses, kept up to date by
 	// the relation hooks so that a check needs no relation-list or
-	// relation-get; nodesKnown is false until first recorded (a unit
-	// upgraded from a release that did not keep them).
+	// relation-get; nodesKnown is false until first recorded.
 	nodes      nodeSet
 	nodesKnown bool
 	changed    map[string]string // keys to write back; "" deletes
 }
-
-// nodeSet is the related units and the address Juju gives each, by relation
-// id: {"clients:3": {"kubernetes-worker/0": "10.0.0.5"}}. Addresses are no
-// secret.
-type nodeSet map[string]map[string]string
 
 // keyset is a fingerprint per relation key: enough to tell which values
 // changed without keeping the values (the password among them).
@@ -72,43 +80,38 @@ func loadState(ctx context.Context, tools hooktools.Tools) (*unitState, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &unitState{relKeys: map[string]keyset{}, changed: map[string]string{}, status: raw[stateStatus]}
-	if v := raw[stateCheck]; v != "" {
-		var r result
-		// A record this version cannot read is treated as no record: the
-		// next check rewrites it.
-		if json.Unmarshal([]byte(v), &r) == nil {
-			s.check = &r
-		}
-	}
-	s.nodes = nodeSet{}
-	if v, ok := raw[stateNodes]; ok {
-		// Unreadable counts as unknown: the next event lists them again.
-		s.nodesKnown = json.Unmarshal([]byte(v), &s.nodes) == nil
-		if s.nodes == nil {
-			s.nodes = nodeSet{}
-		}
-	}
+	s := &unitState{relKeys: map[string]keyset{}, nodes: nodeSet{}, changed: map[string]string{}}
+	_, s.nodesKnown = raw[stateNodesKnown]
 	for k, v := range raw {
-		if id, ok := strings.CutPrefix(k, stateRelPfx); ok {
+		switch {
+		case k == stateCheck:
+			var r checkRecord
+			// A record this version cannot read is no record: the next check
+			// rewrites it.
+			if json.Unmarshal([]byte(v), &r) == nil && r.Outcome.known() {
+				s.check = &r
+			}
+		case strings.HasPrefix(k, stateNodePfx):
+			rel, unit, ok := strings.Cut(k[len(stateNodePfx):], " ")
+			if addr, err := strconv.Unquote(v); ok && err == nil {
+				s.nodes.set(rel, unit, addr)
+			}
+		case strings.HasPrefix(k, stateRelPfx):
 			var ks keyset
 			if json.Unmarshal([]byte(v), &ks) == nil {
-				s.relKeys[id] = ks
+				s.relKeys[k[len(stateRelPfx):]] = ks
 			}
+		case k == stateOldNodes, k == stateOldStatus:
+			s.changed[k] = ""
 		}
 	}
 	return s, nil
 }
 
-func (s *unitState) setCheck(r result) {
+func (s *unitState) setCheck(r checkRecord) {
 	s.check = &r
 	b, _ := json.Marshal(r)
 	s.changed[stateCheck] = string(b)
-}
-
-func (s *unitState) setStatus(v string) {
-	s.status = v
-	s.changed[stateStatus] = v
 }
 
 func (s *unitState) setPublished(relID string, ks keyset) {
@@ -122,102 +125,69 @@ func (s *unitState) setPublished(relID string, ks keyset) {
 	s.changed[stateRelPfx+relID] = string(b)
 }
 
-// setNode records a related unit's address; false when it was recorded
-// already.
-func (s *unitState) setNode(relID, unit, addr string) bool {
-	if have, ok := s.nodes[relID][unit]; ok && have == addr && s.nodesKnown {
-		return false
+func nodeKey(relID, unit string) string { return stateNodePfx + relID + " " + unit }
+
+// setNode records a related unit's address: one key per unit, so that a
+// relation hook writes the same few bytes however many units there are.
+func (s *unitState) setNode(relID, unit, addr string) {
+	if have, ok := s.nodes[relID][unit]; ok && have == addr {
+		s.markNodesKnown()
+		return
 	}
-	if s.nodes[relID] == nil {
-		s.nodes[relID] = map[string]string{}
-	}
-	s.nodes[relID][unit] = addr
-	s.nodesChanged()
-	return true
+	s.nodes.set(relID, unit, addr)
+	s.changed[nodeKey(relID, unit)] = encodeAddr(addr)
+	s.markNodesKnown()
 }
 
 // dropNode forgets a unit that left a relation; dropNode(id, "") forgets
 // the whole relation.
-func (s *unitState) dropNode(relID, unit string) bool {
-	units, ok := s.nodes[relID]
-	switch {
-	case !ok:
-		return false
-	case unit == "":
+func (s *unitState) dropNode(relID, unit string) {
+	units := s.nodes[relID]
+	for u := range units {
+		if unit == "" || u == unit {
+			delete(units, u)
+			s.changed[nodeKey(relID, u)] = ""
+		}
+	}
+	if len(units) == 0 {
 		delete(s.nodes, relID)
-	default:
-		if _, ok := units[unit]; !ok {
-			return false
-		}
-		delete(units, unit)
-		if len(units) == 0 {
-			delete(s.nodes, relID)
-		}
 	}
-	s.nodesChanged()
-	return true
 }
 
-// setNodes replaces the record with what the relations hold now.
+// setNodes replaces the record with what the relations hold now, writing
+// only the difference.
 func (s *unitState) setNodes(ns nodeSet) {
-	if s.nodesKnown && ns.hash() == s.nodes.hash() {
-		return
-	}
-	s.nodes = ns
-	s.nodesChanged()
-}
-
-func (s *unitState) nodesChanged() {
-	s.nodesKnown = true
-	b, _ := json.Marshal(s.nodes)
-	// "{}" rather than "": an empty record still says "known".
-	s.changed[stateNodes] = string(b)
-}
-
-// list is the nodes a check looks at, one per unit, sorted by unit name.
-func (ns nodeSet) list() []vsphere.Node {
-	seen := map[string]bool{}
-	var out []vsphere.Node
-	for _, units := range ns {
-		for u, addr := range units {
-			if !seen[u] {
-				seen[u] = true
-				out = append(out, vsphere.Node{Name: u, Address: addr})
+	for rel, units := range s.nodes {
+		for u := range units {
+			if _, ok := ns[rel][u]; !ok {
+				s.changed[nodeKey(rel, u)] = ""
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return unitLess(out[i].Name, out[j].Name) })
-	return out
+	for rel, units := range ns {
+		for u, addr := range units {
+			if have, ok := s.nodes[rel][u]; !ok || have != addr {
+				s.changed[nodeKey(rel, u)] = encodeAddr(addr)
+			}
+		}
+	}
+	s.nodes = ns
+	s.markNodesKnown()
 }
 
-// hash identifies the set of units and addresses; "" for none.
-func (ns nodeSet) hash() string {
-	nodes := ns.list()
-	if len(nodes) == 0 {
-		return ""
+func (s *unitState) markNodesKnown() {
+	if !s.nodesKnown {
+		s.nodesKnown = true
+		s.changed[stateNodesKnown] = "1"
 	}
-	h := sha256.New()
-	for _, n := range nodes {
-		fmt.Fprintf(h, "%s\x00%s\n", n.Name, n.Address)
-	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// unitLess orders unit names by application, then number: worker/2 before
-// worker/10.
-func unitLess(a, b string) bool {
-	appA, numA, _ := strings.Cut(a, "/")
-	appB, numB, _ := strings.Cut(b, "/")
-	if appA != appB {
-		return appA < appB
-	}
-	if len(numA) != len(numB) {
-		return len(numA) < len(numB)
-	}
-	return numA < numB
-}
+// encodeAddr stores an address so that none ("", a unit Juju gave no
+// address yet) is still a value: state-set with "" would delete the key.
+func encodeAddr(addr string) string { return strconv.Quote(addr) }
 
-// save writes what changed in one state-set, or nothing.
+// save writes what changed (one state-set, and a state-delete per deleted
+// key), or nothing.
 func (s *unitState) save(ctx context.Context, tools hooktools.Tools) error {
 	if len(s.changed) == 0 {
 		return nil
@@ -229,14 +199,17 @@ func (s *unitState) save(ctx context.Context, tools hooktools.Tools) error {
 	return nil
 }
 
-// fingerprints returns a keyset for encoded relation values. The unit name
-// salts it so that the same password gives different fingerprints on
-// different units.
-func fingerprints(unit string, values map[string]string) keyset {
+// fingerprints returns a keyset for encoded relation values, keyed with
+// the unit's state key so that state-get output cannot be used to test
+// password guesses.
+func fingerprints(key []byte, values map[string]string) keyset {
 	ks := keyset{}
 	for k, v := range values {
-		h := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%s", unit, k, v)))
-		ks[k] = hex.EncodeToString(h[:8])
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(k))
+		m.Write([]byte{0})
+		m.Write([]byte(v))
+		ks[k] = hex.EncodeToString(m.Sum(nil)[:8])
 	}
 	return ks
 }

@@ -6,7 +6,7 @@ import json
 values = {
     "vsphere_ip": "127.0.0.1:PORT",
     "user": "k8s@vsphere.local",
-    "password": "p\"a\\s#s;<>&\u00e9\U0001F600\tx",
+    "password": "p\"a\\s#s;<>&\u00e9\U0001F600 x",
     "datacenter": "DC0",
     "datastore": "LocalDS_0",
     "folder": "juju-kubernetes",

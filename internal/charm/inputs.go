@@ -1,0 +1,42 @@
+package charm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/credentials"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+)
+
+// inputs is what every event reads from Juju first.
+type inputs struct {
+	state    *unitState
+	resolved credentials.Resolved
+	// resolveErr is why the operator's credentials or options cannot be
+	// used: a status, not a failure of the hook.
+	resolveErr error
+}
+
+// read gathers config, the cloud credential and the unit state, and
+// resolves the credentials. A hook tool that fails is returned, and so is a
+// credential-get that fails other than for want of `juju trust`: that is
+// Juju's trouble, and a retry of the hook is the remedy.
+func (c *Charm) read(ctx context.Context) (inputs, error) {
+	cfg, err := c.tools.ConfigGet(ctx)
+	if err != nil {
+		return inputs{}, err
+	}
+	// Read on every event: `juju update-credential` fires no hook, so this
+	// is how a rotated credential is noticed.
+	spec, trustErr := c.tools.CredentialGet(ctx)
+	if trustErr != nil && !errors.Is(trustErr, hooktools.ErrNotTrusted) {
+		return inputs{}, fmt.Errorf("read the cloud credential: %w", trustErr)
+	}
+	st, err := loadState(ctx, c.tools)
+	if err != nil {
+		return inputs{}, err
+	}
+	res, rerr := credentials.Resolve(spec, trustErr, cfg)
+	return inputs{state: st, resolved: res, resolveErr: rerr}, nil
+}

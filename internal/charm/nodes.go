@@ -1,0 +1,278 @@
+package charm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
+)
+
+// nodeSet is the related units and the address Juju gives each, by relation
+// id: {"clients:3": {"kubernetes-worker/0": "10.0.0.5"}}. Addresses are no
+// secret.
+type nodeSet map[string]map[string]string
+
+func (ns nodeSet) set(relID, unit, addr string) {
+	if ns[relID] == nil {
+		ns[relID] = map[string]string{}
+	}
+	ns[relID][unit] = addr
+}
+
+// list is the nodes a check looks at, one per unit, sorted by unit name. A
+// unit related twice (on clients and on nodes) takes its address from the
+// relation with the lowest id, so the list does not depend on map order.
+func (ns nodeSet) list() []vsphere.Node {
+	rels := make([]string, 0, len(ns))
+	for id := range ns {
+		rels = append(rels, id)
+	}
+	sort.Slice(rels, func(i, j int) bool { return relLess(rels[i], rels[j]) })
+	seen := map[string]bool{}
+	var out []vsphere.Node
+	for _, id := range rels {
+		for u, addr := range ns[id] {
+			if !seen[u] {
+				seen[u] = true
+				out = append(out, vsphere.Node{Name: u, Address: addr})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return unitLess(out[i].Name, out[j].Name) })
+	return out
+}
+
+// hash identifies the set of units and addresses; "" for none.
+func (ns nodeSet) hash() string {
+	nodes := ns.list()
+	if len(nodes) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, n := range nodes {
+		fmt.Fprintf(h, "%s\x00%s\n", n.Name, n.Address)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// apps lists the applications with units on the given endpoint's relations.
+func (ns nodeSet) apps(endpoint string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for id, units := range ns {
+		if !strings.HasPrefix(id, endpoint+":") {
+			continue
+		}
+		for u := range units {
+			app, _, _ := strings.Cut(u, "/")
+			if !seen[app] {
+				seen[app] = true
+				out = append(out, app)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// unitLess orders unit names by application, then number: worker/2 before
+// worker/10.
+func unitLess(a, b string) bool {
+	appA, numA, _ := strings.Cut(a, "/")
+	appB, numB, _ := strings.Cut(b, "/")
+	if appA != appB {
+		return appA < appB
+	}
+	if len(numA) != len(numB) {
+		return len(numA) < len(numB)
+	}
+	return numA < numB
+}
+
+// relLess orders relation ids by endpoint, then number.
+func relLess(a, b string) bool {
+	epA, _, _ := strings.Cut(a, ":")
+	epB, _, _ := strings.Cut(b, ":")
+	if epA != epB {
+		return epA < epB
+	}
+	return relNum(a) < relNum(b)
+}
+
+func relNum(id string) int {
+	_, n, _ := strings.Cut(id, ":")
+	v, err := strconv.Atoi(n)
+	if err != nil {
+		return int(^uint(0) >> 1)
+	}
+	return v
+}
+
+// trackNodes keeps the record of related units current. A relation-joined
+// or -changed hook reads its remote unit's address, one relation-get; the
+// record is listed in full only when asked (upgrade-charm, the
+// prerequisite actions) or when there is none yet, so that no event pays a
+// relation-list and relation-get per unit.
+func (c *Charm) trackNodes(ctx context.Context, st *unitState, resync bool) error {
+	if resync || !st.nodesKnown || c.hc.Name == "upgrade-charm" {
+		return c.resyncNodes(ctx, st)
+	}
+	_, event, ok := c.hc.RelationHook()
+	if !ok || (event != "joined" && event != "changed") || c.hc.RemoteUnit == "" {
+		return nil
+	}
+	addr, err := c.remoteAddress(ctx, c.hc.RelationID, c.hc.RemoteUnit)
+	if err != nil {
+		return err
+	}
+	st.setNode(c.hc.RelationID, c.hc.RemoteUnit, addr)
+	return nil
+}
+
+// resyncNodes lists every related unit and its address.
+func (c *Charm) resyncNodes(ctx context.Context, st *unitState) error {
+	ns := nodeSet{}
+	for _, endpoint := range []string{Endpoint, NodesEndpoint} {
+		ids, err := c.relationIDs(ctx, endpoint)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			units, err := c.tools.RelationList(ctx, id)
+			if errors.Is(err, hooktools.ErrRelationNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			for _, u := range units {
+				addr, err := c.remoteAddress(ctx, id, u)
+				if err != nil {
+					return err
+				}
+				ns.set(id, u, addr)
+			}
+		}
+	}
+	st.setNodes(ns)
+	return nil
+}
+
+// nodesToCheck is the recorded units less those on this unit's own machine
+// (a subordinate such as vsphere-cloud-provider, whose address is ours):
+// they are not Kubernetes nodes. Our address on each relation is in our own
+// databag, where Juju writes it on entering scope; one relation-get per
+// relation with units, and only when a check runs.
+func (c *Charm) nodesToCheck(ctx context.Context, st *unitState) ([]vsphere.Node, error) {
+	own := map[string]bool{}
+	for id, units := range st.nodes {
+		if len(units) == 0 {
+			continue
+		}
+		data, err := c.tools.RelationGet(ctx, id, c.hc.Unit)
+		if errors.Is(err, hooktools.ErrRelationNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range addressKeys {
+			if v := unquoteAddr(data[k]); v != "" {
+				own[v] = true
+			}
+		}
+	}
+	var out []vsphere.Node
+	for _, n := range st.nodes.list() {
+		if n.Address == "" || !own[n.Address] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// addressKeys are where Juju puts a unit's address in its databag, the
+// preferred first.
+var addressKeys = []string{"ingress-address", "private-address"}
+
+// remoteAddress is the address Juju gives a remote unit on a relation:
+// ingress-address, else private-address; "" when it has none (yet).
+func (c *Charm) remoteAddress(ctx context.Context, id, unit string) (string, error) {
+	data, err := c.tools.RelationGet(ctx, id, unit)
+	if errors.Is(err, hooktools.ErrRelationNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, k := range addressKeys {
+		if v := unquoteAddr(data[k]); v != "" {
+			return v, nil
+		}
+	}
+	return "", nil
+}
+
+// unquoteAddr trims an address. Juju writes addresses raw; a charm that
+// re-set one JSON-encoded would leave quotes around it.
+func unquoteAddr(v string) string {
+	v = strings.TrimSpace(v)
+	var unquoted string
+	if strings.HasPrefix(v, `"`) && json.Unmarshal([]byte(v), &unquoted) == nil {
+		v = strings.TrimSpace(unquoted)
+	}
+	return v
+}
+
+// relationIDs lists an endpoint's relations once per event.
+func (c *Charm) relationIDs(ctx context.Context, endpoint string) ([]string, error) {
+	if ids, ok := c.relIDs[endpoint]; ok {
+		return ids, nil
+	}
+	ids, err := c.tools.RelationIDs(ctx, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	c.relIDs[endpoint] = ids
+	return ids, nil
+}
+
+// forgetRelation drops the records of a broken relation: what was
+// published there and its units.
+func (c *Charm) forgetRelation(ctx context.Context, id string) error {
+	st, err := loadState(ctx, c.tools)
+	if err != nil {
+		return err
+	}
+	if _, ok := st.relKeys[id]; ok {
+		st.setPublished(id, nil)
+	}
+	st.dropNode(id, "")
+	return st.save(ctx, c.tools)
+}
+
+// forgetUnit drops a departed unit from the record, so the next
+// update-status checks without it. Nothing else changes: our databag stays
+// for the remaining units.
+func (c *Charm) forgetUnit(ctx context.Context, id, unit string) error {
+	if unit == "" {
+		return nil
+	}
+	st, err := loadState(ctx, c.tools)
+	if err != nil {
+		return err
+	}
+	st.dropNode(id, unit)
+	return st.save(ctx, c.tools)
+}

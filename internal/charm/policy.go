@@ -1,0 +1,24 @@
+package charm
+
+// needCheck decides whether this event opens a vCenter session. Relation
+// events check only when the inputs changed (new credentials or options
+// arriving with the event); a unit that joined or left (nodes differ) is
+// looked at by the next update-status.
+func (c *Charm) needCheck(policy checkPolicy, prev *checkRecord, inputs string, st *unitState) bool {
+	switch {
+	case policy == checkNow, prev == nil, prev.Inputs != inputs:
+		return true
+	case prev.LoginRejected && c.now().Before(prev.retryAt()):
+		// The same credential vCenter refused: trying it again on every
+		// hook would lock the account the consumers use too.
+		return false
+	case policy == checkOnEvent:
+		return true
+	case policy == checkIfStale:
+		// Blocked on a privilege is retried like a failed check, so the
+		// status clears soon after the admin grants it.
+		return prev.Outcome != outcomeVerified || prev.Recheck || prev.Prereq.blocked() ||
+			prev.Nodes != st.nodes.hash() || c.now().Sub(prev.At) >= recheckAfter
+	}
+	return false
+}

@@ -1,0 +1,82 @@
+package charm
+
+import (
+	"context"
+	"errors"
+	"sort"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+)
+
+// publish writes the values on the given clients relations (all of them
+// when rels is nil), only the keys whose value differs from what is there.
+// What is there comes from unit state when this unit wrote it, else from
+// relation-get (a relation the Python charm, or a lost state, left behind).
+// It returns the keys written on at least one relation and the relations
+// written to.
+func (c *Charm) publish(ctx context.Context, st *unitState, rels []string, values map[string]string) (keys, written []string, err error) {
+	all := rels == nil
+	if all {
+		if rels, err = c.relationIDs(ctx, Endpoint); err != nil {
+			return nil, nil, err
+		}
+	}
+	want := fingerprints(c.key, values)
+	changed := map[string]bool{}
+	for _, id := range rels {
+		have, known := st.relKeys[id]
+		switch {
+		case known:
+		case c.hc.Name == Endpoint+"-relation-created" && id == c.hc.RelationID:
+			// A new relation: this unit's databag holds only what Juju
+			// wrote there (its addresses), none of our keys.
+			have = keyset{}
+		default:
+			cur, err := c.tools.RelationGet(ctx, id, c.hc.Unit)
+			if errors.Is(err, hooktools.ErrRelationNotFound) {
+				continue // going away under us; relation-broken cleans up
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			have = fingerprints(c.key, cur)
+		}
+		diff := map[string]string{}
+		for k, v := range values {
+			if have[k] != want[k] {
+				diff[k] = v
+				changed[k] = true
+			}
+		}
+		if len(diff) > 0 {
+			if err := c.tools.RelationSet(ctx, id, diff); err != nil {
+				if errors.Is(err, hooktools.ErrRelationNotFound) {
+					continue
+				}
+				return nil, nil, err
+			}
+			written = append(written, id)
+		}
+		if !known || len(diff) > 0 {
+			st.setPublished(id, want)
+		}
+	}
+	if all {
+		// Records of relations that no longer exist (broken while the unit
+		// was down) are dropped so state does not grow.
+		live := map[string]bool{}
+		for _, id := range rels {
+			live[id] = true
+		}
+		for id := range st.relKeys {
+			if !live[id] {
+				st.setPublished(id, nil)
+			}
+		}
+	}
+	for k := range changed {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys, written, nil
+}

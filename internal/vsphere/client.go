@@ -1,0 +1,15 @@
+package vsphere
+
+import "context"
+
+// Client is the real vCenter behind the charm's one vCenter interface: each
+// method is one session (see Check, EnableDiskUUID).
+type Client struct{}
+
+// Check is the package's Check.
+func (Client) Check(ctx context.Context, t Target) (*Report, error) { return Check(ctx, t) }
+
+// EnableDiskUUID is the package's EnableDiskUUID.
+func (Client) EnableDiskUUID(ctx context.Context, t Target, dryRun bool) (*DiskUUIDReport, error) {
+	return EnableDiskUUID(ctx, t, dryRun)
+}
