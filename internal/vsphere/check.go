@@ -16,12 +16,15 @@ import (
 // that accepts connections and never answers must not hang a hook.
 const DefaultTimeout = 30 * time.Second
 
-// Product is what vCenter says it is.
+// Product is what vCenter, or an ESXi host, says it is.
 type Product struct {
 	Name    string // "VMware vCenter Server"
 	Version string // "8.0.2"
 	Build   string
 	APIType string // "VirtualCenter", or "HostAgent" for an ESXi host
+	// APIVersion tells updates apart where Version does not: "6.7.3" is
+	// 6.7 Update 3, whose Version is "6.7.0".
+	APIVersion string
 }
 
 // Report is the outcome of a successful check.
@@ -32,8 +35,13 @@ type Report struct {
 	// "/DC0/vm/k8s", "/DC0/host/C0/Resources"); ResourcePool is "" when the
 	// target has none.
 	Datacenter, Datastore, Folder, ResourcePool string
+	// DatastoreInfo is what vCenter says of the datastore: its URL (what
+	// a CSI StorageClass names it by), capacity, free space, state.
+	DatastoreInfo DatastoreInfo
 	// Nodes has one entry per Target.Nodes, in the same order.
 	Nodes []NodeReport
+	// DuplicateUUIDs are the found node VMs that share a BIOS UUID.
+	DuplicateUUIDs []DuplicateUUID
 	// Privileges says which of the privileges the Kubernetes storage
 	// providers need the user lacks, and where.
 	Privileges PrivilegeReport
@@ -48,11 +56,15 @@ type Report struct {
 // *TargetError, *LoginError, *NotFoundError, *AmbiguousError,
 // *CertificateError, *UnreachableError, or a wrapped vCenter fault. Nodes not
 // found and privileges vCenter cannot check are not errors: the report says
-// so.
+// so. Nor is anything storage needs and lacks (an old hardware version, a
+// datastore a node's host does not mount): Report.Findings lists those, with
+// how much each matters.
 //
-// Requests: service content, login, one inventory read, one read of the
-// matched node VMs (none without nodes), one privilege query, logout; plus a
-// continuation per further page of a large inventory.
+// Requests: service content, login, one inventory read (with the
+// datastores' summaries and, with nodes, the hosts' releases), one read of
+// the matched node VMs and of the datastore's host mounts (none without
+// nodes), one privilege query, logout; plus a continuation per further page
+// of a large inventory. The count does not grow with the number of nodes.
 func Check(ctx context.Context, t Target) (*Report, error) {
 	var rep *Report
 	requests, elapsed, err := inSession(ctx, t, func(ctx context.Context, s *session, p *prepared) (err error) {
@@ -104,7 +116,7 @@ func (s *session) check(ctx context.Context, p *prepared) (*Report, error) {
 	}
 	var nodes []NodeReport
 	if len(t.Nodes) > 0 {
-		if nodes, err = s.readNodes(ctx, inv, t.Nodes); err != nil {
+		if nodes, err = s.readNodes(ctx, inv, t.Nodes, &r.datastore.ref); err != nil {
 			return nil, err
 		}
 	}
@@ -114,13 +126,18 @@ func (s *session) check(ctx context.Context, p *prepared) (*Report, error) {
 	}
 	about := s.client.ServiceContent.About
 	rep := &Report{
-		Server:     p.url.Host,
-		Product:    Product{Name: about.Name, Version: about.Version, Build: about.Build, APIType: about.ApiType},
-		Datacenter: r.datacenter.path,
-		Datastore:  r.datastore.path,
-		Folder:     r.folder.path,
-		Nodes:      nodes,
-		Privileges: privileges,
+		Server: p.url.Host,
+		Product: Product{
+			Name: about.Name, Version: about.Version, Build: about.Build,
+			APIType: about.ApiType, APIVersion: about.ApiVersion,
+		},
+		Datacenter:     r.datacenter.path,
+		Datastore:      r.datastore.path,
+		Folder:         r.folder.path,
+		DatastoreInfo:  datastoreInfo(r.datastore),
+		Nodes:          nodes,
+		DuplicateUUIDs: duplicateUUIDs(nodes),
+		Privileges:     privileges,
 	}
 	if r.pool != nil {
 		rep.ResourcePool = r.pool.path

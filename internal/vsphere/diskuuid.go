@@ -59,7 +59,7 @@ func (s *session) enableDiskUUID(ctx context.Context, p *prepared, dryRun bool) 
 	if err != nil {
 		return nil, err
 	}
-	nodes, err := s.readNodes(ctx, inv, t.Nodes)
+	nodes, err := s.readNodes(ctx, inv, t.Nodes, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,11 @@ type node struct {
 	vmFolder, hostFolder, datastoreFolder types.ManagedObjectReference
 	// ComputeResource / ClusterComputeResource only: the root pool.
 	rootPool *types.ManagedObjectReference
+	// Datastore only: its summary, nil when vCenter did not return it (the
+	// user may not read it).
+	summary *types.DatastoreSummary
+	// HostSystem only, read when the check has nodes: the ESXi release.
+	product Product
 }
 
 func (n *node) isA(kinds ...string) bool { return slices.Contains(kinds, n.ref.Type) }
@@ -33,7 +38,8 @@ func (n *node) relTo(base *node) string { return strings.TrimPrefix(n.path, base
 
 // inventory is the part of the vCenter tree a check resolves names in:
 // folders, datacenters, datastores, compute resources and resource pools,
-// with name and parent, so paths are built locally.
+// with name and parent, so paths are built locally; datastores with their
+// summary, and, when the check has nodes, the ESXi hosts with their release.
 type inventory struct {
 	nodes map[types.ManagedObjectReference]*node
 	// vmsByIP maps a canonical IP to the VMs whose guest.ipAddress it is;
@@ -51,6 +57,21 @@ type inventory struct {
 // SearchIndex.FindAllByIp matches, so matching locally finds the same VMs
 // without a request per node. Only that one short property is read per VM;
 // the few VMs that match are read in detail afterwards (readNodes).
+//
+// Each datastore comes with its summary (URL, capacity, free space,
+// accessible, maintenance mode): a few scalars per datastore, so the one the
+// target names is reported without a request of its own. With vms, every
+// ESXi host comes with its name, parent and release (three short strings):
+// the node VMs' hosts are then known without another read. The datastore's
+// per-host mounts, a list as long as the hosts that see it, are read for the
+// configured datastore only, with the node VMs (readVMs).
+// The parts of a host's summary.config.product a check reads.
+const (
+	hostVersion    = "summary.config.product.version"
+	hostBuild      = "summary.config.product.build"
+	hostAPIVersion = "summary.config.product.apiVersion"
+)
+
 func inventorySpec(root types.ManagedObjectReference, vms bool) types.PropertyFilterSpec {
 	sel := func(names ...string) []types.BaseSelectionSpec {
 		var s []types.BaseSelectionSpec
@@ -67,38 +88,48 @@ func inventorySpec(root types.ManagedObjectReference, vms bool) types.PropertyFi
 			SelectSet:     sel(next...),
 		}
 	}
+	fromFolder := []string{"folder", "dcVM", "dcHost", "dcDatastore", "crPool", "rpPool"}
+	if vms {
+		fromFolder = append(fromFolder, "crHost")
+	}
+	selectSet := []types.BaseSelectionSpec{
+		trav("folder", "Folder", "childEntity", fromFolder...),
+		trav("dcVM", "Datacenter", "vmFolder", "folder"),
+		trav("dcHost", "Datacenter", "hostFolder", "folder"),
+		trav("dcDatastore", "Datacenter", "datastoreFolder", "folder"),
+		trav("crPool", "ComputeResource", "resourcePool", "rpPool"),
+		trav("rpPool", "ResourcePool", "resourcePool", "rpPool"),
+	}
+	if vms {
+		// vCenter refuses a SelectSet naming a spec it was not given, so
+		// crHost exists only when the folder spec names it.
+		selectSet = append(selectSet, trav("crHost", "ComputeResource", "host"))
+	}
 	spec := types.PropertyFilterSpec{
-		ObjectSet: []types.ObjectSpec{{
-			Obj: root,
-			SelectSet: []types.BaseSelectionSpec{
-				trav("folder", "Folder", "childEntity", "folder", "dcVM", "dcHost", "dcDatastore", "crPool", "rpPool"),
-				trav("dcVM", "Datacenter", "vmFolder", "folder"),
-				trav("dcHost", "Datacenter", "hostFolder", "folder"),
-				trav("dcDatastore", "Datacenter", "datastoreFolder", "folder"),
-				trav("crPool", "ComputeResource", "resourcePool", "rpPool"),
-				trav("rpPool", "ResourcePool", "resourcePool", "rpPool"),
-			},
-		}},
+		ObjectSet: []types.ObjectSpec{{Obj: root, SelectSet: selectSet}},
 		// Property specs apply to subtypes too: StoragePod is a Folder,
 		// ClusterComputeResource a ComputeResource, VirtualApp a ResourcePool.
 		// Virtual machines and hosts are traversed over but not returned.
 		PropSet: []types.PropertySpec{
 			{Type: "Folder", PathSet: []string{"name", "parent"}},
 			{Type: "Datacenter", PathSet: []string{"name", "parent", "vmFolder", "hostFolder", "datastoreFolder"}},
-			{Type: "Datastore", PathSet: []string{"name", "parent"}},
+			{Type: "Datastore", PathSet: []string{"name", "parent", "summary"}},
 			{Type: "ComputeResource", PathSet: []string{"name", "parent", "resourcePool"}},
 			{Type: "ResourcePool", PathSet: []string{"name", "parent"}},
 		},
 	}
 	if vms {
-		spec.PropSet = append(spec.PropSet, types.PropertySpec{Type: "VirtualMachine", PathSet: []string{"guest.ipAddress"}})
+		spec.PropSet = append(spec.PropSet,
+			types.PropertySpec{Type: "VirtualMachine", PathSet: []string{"guest.ipAddress"}},
+			types.PropertySpec{Type: "HostSystem", PathSet: []string{"name", "parent", hostVersion, hostBuild, hostAPIVersion}},
+		)
 	}
 	return spec
 }
 
 // readInventory reads the inventory in one RetrievePropertiesEx, plus one
 // ContinueRetrievePropertiesEx per further page when vCenter pages a large
-// result. vms says whether VM addresses are read as well (see
+// result. vms says whether VM addresses and hosts are read as well (see
 // inventorySpec).
 func (s *session) readInventory(ctx context.Context, vms bool) (*inventory, error) {
 	objects, err := s.retrieve(ctx, inventorySpec(s.client.ServiceContent.RootFolder, vms))
@@ -122,8 +153,15 @@ func (inv *inventory) add(objects []types.ObjectContent) {
 		for _, p := range oc.PropSet {
 			switch v := p.Val.(type) {
 			case string:
-				if p.Name == "name" {
+				switch p.Name {
+				case "name":
 					n.name = v
+				case hostVersion:
+					n.product.Version = v
+				case hostBuild:
+					n.product.Build = v
+				case hostAPIVersion:
+					n.product.APIVersion = v
 				}
 			case types.ManagedObjectReference:
 				switch p.Name {
@@ -138,6 +176,8 @@ func (inv *inventory) add(objects []types.ObjectContent) {
 				case "resourcePool":
 					n.rootPool = &v
 				}
+			case types.DatastoreSummary:
+				n.summary = &v
 			}
 		}
 		inv.nodes[n.ref] = n

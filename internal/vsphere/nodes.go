@@ -33,9 +33,35 @@ type NodeReport struct {
 	UUID       string // config.uuid: the BIOS UUID kubelet's provider-id is made of
 	PowerState string // poweredOn, poweredOff, suspended
 	DiskUUID   DiskUUID
+	// HardwareVersion is the VM's config.version ("vmx-15"); "" when not
+	// read.
+	HardwareVersion string
+	// Host is the inventory path of the ESXi host the VM runs on
+	// (runtime.host); HostProduct its release, zero when the user may not
+	// see the host.
+	Host        string
+	HostProduct Product
+	// DatastoreMount is how that host mounts the target's datastore.
+	DatastoreMount DatastoreMount
 
 	ref  types.ManagedObjectReference
 	pool *types.ManagedObjectReference
+	host *types.ManagedObjectReference
+}
+
+// DatastoreMount is the target's datastore as the host of a node VM mounts
+// it (the datastore's host property).
+type DatastoreMount struct {
+	// Known is false when the mounts could not be read; the other fields
+	// then mean nothing.
+	Known bool
+	// Mounted is false when the host does not list the datastore at all,
+	// or lists it unmounted.
+	Mounted    bool
+	Accessible bool
+	AccessMode string // readWrite, readOnly
+	// Reason is why vCenter says it is inaccessible, when it says.
+	Reason string
 }
 
 // DiskUUID is a VM's disk.enableUUID as read.
@@ -55,20 +81,32 @@ func (n NodeReport) LacksDiskUUID() bool {
 
 // vmInfo is one VM as readVMs reads it.
 type vmInfo struct {
-	ref        types.ManagedObjectReference
-	name       string
-	parent     *types.ManagedObjectReference
-	uuid       string
-	powerState string
-	pool       *types.ManagedObjectReference
-	diskUUID   DiskUUID
-	why        string // why diskUUID is not Known
+	ref             types.ManagedObjectReference
+	name            string
+	parent          *types.ManagedObjectReference
+	uuid            string
+	powerState      string
+	pool            *types.ManagedObjectReference
+	host            *types.ManagedObjectReference
+	hardwareVersion string
+	diskUUID        DiskUUID
+	why             string // why diskUUID is not Known
+}
+
+// vmRead is what readVMs returns: the VMs, and the per-host mounts of the
+// datastore it was asked about.
+type vmRead struct {
+	vms map[types.ManagedObjectReference]*vmInfo
+	// mounts is nil when no datastore was asked about or its host
+	// property was not returned.
+	mounts map[types.ManagedObjectReference]types.HostMountInfo
 }
 
 // readNodes finds each node's VM among the VMs that report its address, and
-// reads those VMs in one more request. A fault from vCenter leaves the nodes
+// reads those VMs in one more request, along with the per-host mounts of
+// datastore when it is not nil. A fault from vCenter leaves the nodes
 // unknown rather than failing the check: the credentials are fine.
-func (s *session) readNodes(ctx context.Context, inv *inventory, nodes []Node) ([]NodeReport, error) {
+func (s *session) readNodes(ctx context.Context, inv *inventory, nodes []Node, datastore *types.ManagedObjectReference) ([]NodeReport, error) {
 	out := make([]NodeReport, len(nodes))
 	candidates := make([][]types.ManagedObjectReference, len(nodes))
 	var refs []types.ManagedObjectReference
@@ -100,11 +138,11 @@ func (s *session) readNodes(ctx context.Context, inv *inventory, nodes []Node) (
 	if len(refs) == 0 {
 		return out, nil
 	}
-	vms, err := s.readVMs(ctx, refs, true)
+	read, err := s.readVMs(ctx, refs, true, datastore)
 	if isFault(err) && fault.Is(err, &types.InvalidProperty{}) {
 		// A release that refuses the indexed path: read the whole
 		// ExtraConfig of these few VMs instead.
-		vms, err = s.readVMs(ctx, refs, false)
+		read, err = s.readVMs(ctx, refs, false, datastore)
 	}
 	if err != nil {
 		if !isFault(err) {
@@ -117,6 +155,7 @@ func (s *session) readNodes(ctx context.Context, inv *inventory, nodes []Node) (
 		}
 		return out, nil
 	}
+	vms := read.vms
 	for i := range out {
 		switch c := candidates[i]; len(c) {
 		case 0:
@@ -132,8 +171,19 @@ func (s *session) readNodes(ctx context.Context, inv *inventory, nodes []Node) (
 			out[i].PowerState = vm.powerState
 			out[i].DiskUUID = vm.diskUUID
 			out[i].Why = vm.why
+			out[i].HardwareVersion = vm.hardwareVersion
 			out[i].ref = vm.ref
 			out[i].pool = vm.pool
+			out[i].host = vm.host
+			if vm.host != nil {
+				out[i].Host = vm.host.Value
+				if h := inv.get(*vm.host); h != nil {
+					out[i].Host, out[i].HostProduct = h.path, h.product
+				}
+				if read.mounts != nil {
+					out[i].DatastoreMount = mountOf(read.mounts, *vm.host)
+				}
+			}
 		default:
 			var paths []string
 			for _, ref := range c {
@@ -150,9 +200,28 @@ func (s *session) readNodes(ctx context.Context, inv *inventory, nodes []Node) (
 	return out, nil
 }
 
+// mountOf is how the host mounts the datastore whose mounts these are. A
+// host that is not listed does not have it; a release that leaves out
+// mounted or accessible (older than vSphere 5) is taken at its listing.
+func mountOf(mounts map[types.ManagedObjectReference]types.HostMountInfo, host types.ManagedObjectReference) DatastoreMount {
+	mi, ok := mounts[host]
+	if !ok {
+		return DatastoreMount{Known: true}
+	}
+	return DatastoreMount{
+		Known:      true,
+		Mounted:    mi.Mounted == nil || *mi.Mounted,
+		Accessible: mi.Accessible == nil || *mi.Accessible,
+		AccessMode: mi.AccessMode,
+		Reason:     mi.InaccessibleReason,
+	}
+}
+
 // readVMs reads the VMs a check reports on, all in one request; indexed
-// reads only disk.enableUUID of their ExtraConfig, else all of it.
-func (s *session) readVMs(ctx context.Context, refs []types.ManagedObjectReference, indexed bool) (map[types.ManagedObjectReference]*vmInfo, error) {
+// reads only disk.enableUUID of their ExtraConfig, else all of it. With a
+// datastore, the same request reads which hosts mount it, so the node VMs'
+// hosts can be checked without a request of their own.
+func (s *session) readVMs(ctx context.Context, refs []types.ManagedObjectReference, indexed bool, datastore *types.ManagedObjectReference) (*vmRead, error) {
 	extra := diskUUIDPath
 	if !indexed {
 		extra = "config.extraConfig"
@@ -160,18 +229,33 @@ func (s *session) readVMs(ctx context.Context, refs []types.ManagedObjectReferen
 	spec := types.PropertyFilterSpec{
 		PropSet: []types.PropertySpec{{
 			Type:    "VirtualMachine",
-			PathSet: []string{"name", "parent", "config.uuid", "runtime.powerState", "resourcePool", extra},
+			PathSet: []string{"name", "parent", "config.uuid", "config.version", "runtime.powerState", "runtime.host", "resourcePool", extra},
 		}},
 	}
 	for _, ref := range refs {
 		spec.ObjectSet = append(spec.ObjectSet, types.ObjectSpec{Obj: ref})
 	}
+	if datastore != nil {
+		spec.ObjectSet = append(spec.ObjectSet, types.ObjectSpec{Obj: *datastore})
+		spec.PropSet = append(spec.PropSet, types.PropertySpec{Type: "Datastore", PathSet: []string{"host"}})
+	}
 	objects, err := s.retrieve(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
-	out := map[types.ManagedObjectReference]*vmInfo{}
+	out := &vmRead{vms: map[types.ManagedObjectReference]*vmInfo{}}
 	for _, oc := range objects {
+		if oc.Obj.Type == "Datastore" {
+			for _, p := range oc.PropSet {
+				if list, ok := p.Val.(types.ArrayOfDatastoreHostMount); ok && p.Name == "host" {
+					out.mounts = map[types.ManagedObjectReference]types.HostMountInfo{}
+					for _, m := range list.DatastoreHostMount {
+						out.mounts[m.Key] = m.MountInfo
+					}
+				}
+			}
+			continue
+		}
 		vm := &vmInfo{ref: oc.Obj, diskUUID: DiskUUID{Known: true}}
 		for _, p := range oc.PropSet {
 			switch p.Name {
@@ -183,6 +267,12 @@ func (s *session) readVMs(ctx context.Context, refs []types.ManagedObjectReferen
 				}
 			case "config.uuid":
 				vm.uuid, _ = p.Val.(string)
+			case "config.version":
+				vm.hardwareVersion, _ = p.Val.(string)
+			case "runtime.host":
+				if ref, ok := p.Val.(types.ManagedObjectReference); ok {
+					vm.host = &ref
+				}
 			case "runtime.powerState":
 				if ps, ok := p.Val.(types.VirtualMachinePowerState); ok {
 					vm.powerState = string(ps)
@@ -217,7 +307,7 @@ func (s *session) readVMs(ctx context.Context, refs []types.ManagedObjectReferen
 			vm.diskUUID = DiskUUID{}
 			vm.why = "cannot read the VM's configuration: " + faultText(m.Fault)
 		}
-		out[oc.Obj] = vm
+		out.vms[oc.Obj] = vm
 	}
 	return out, nil
 }

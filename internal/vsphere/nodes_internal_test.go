@@ -36,9 +36,10 @@ func TestReadVMsWholeExtraConfig(t *testing.T) {
 		ref, err := srv.Ref(ctx, vm)
 		require.NoError(t, err)
 		for _, indexed := range []bool{true, false} {
-			got, err := s.readVMs(ctx, []types.ManagedObjectReference{ref}, indexed)
+			got, err := s.readVMs(ctx, []types.ManagedObjectReference{ref}, indexed, nil)
 			require.NoError(t, err)
-			info := got[ref]
+			assert.Nil(t, got.mounts, "no datastore asked about")
+			info := got.vms[ref]
 			require.NotNil(t, info, vm)
 			assert.Equal(t, vm, info.name)
 			assert.Equal(t, DiskUUID{Known: true, Enabled: v == "TRUE", Value: v}, info.diskUUID, "%s indexed=%v", vm, indexed)
