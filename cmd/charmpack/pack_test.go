@@ -89,6 +89,11 @@ func TestCharmAsJujuReadsIt(t *testing.T) {
 			require.True(t, ok, "provides clients")
 			assert.Equal(t, "vsphere-integration", clients.Interface)
 			assert.Equal(t, jujucharm.RoleProvider, clients.Role)
+			nodes, ok := meta.Requires["nodes"]
+			require.True(t, ok, "requires nodes")
+			assert.Equal(t, "juju-info", nodes.Interface)
+			assert.Equal(t, jujucharm.ScopeGlobal, nodes.Scope)
+			assert.True(t, nodes.Optional)
 
 			cfg := ch.Config()
 			var names []string
@@ -197,16 +202,28 @@ func TestOverlays(t *testing.T) {
 		require.Contains(t, overlay.Applications, "vsphere-integrator", f)
 		assert.Equal(t, true, overlay.Applications["vsphere-integrator"]["trust"], f)
 		related := 0
+		nodes := map[string]bool{}
 		for _, rel := range overlay.Relations {
-			for _, end := range rel {
+			for i, end := range rel {
 				app, endpoint, _ := strings.Cut(end, ":")
 				if app == "vsphere-integrator" {
-					_, ok := meta.Meta().Provides[endpoint]
-					assert.True(t, ok, "%s: vsphere-integrator has no endpoint %q", f, endpoint)
+					_, provided := meta.Meta().Provides[endpoint]
+					_, required := meta.Meta().Requires[endpoint]
+					assert.True(t, provided || required, "%s: vsphere-integrator has no endpoint %q", f, endpoint)
 					related++
+					if endpoint == "nodes" {
+						other, otherEndpoint, _ := strings.Cut(rel[1-i], ":")
+						assert.Equal(t, "juju-info", otherEndpoint, f)
+						nodes[other] = true
+					}
 				}
 			}
 		}
 		assert.NotZero(t, related, f)
+		if strings.Contains(f, "vsphere-cloud-provider") {
+			// No Kubernetes node is related on clients there: the checks
+			// learn the nodes through juju-info.
+			assert.Equal(t, map[string]bool{"kubernetes-control-plane": true, "kubernetes-worker": true}, nodes, f)
+		}
 	}
 }
