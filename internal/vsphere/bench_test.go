@@ -15,8 +15,9 @@ import (
 // BenchmarkCheck reports SOAP requests per check and the latency of a check,
 // against vcsim with no delay and with 50 ms added to every call (a
 // vCenter across a WAN); the requests count is what the delay multiplies.
-// The 10-node cases add ten related units whose VMs are found by IP: one
-// request more than none, since the VM lookups are batched.
+// The 10- and 100-node cases add related units whose VMs are found by IP:
+// one request more than none, whatever their number, since the VM lookups
+// (and their hosts and datastore mounts) are batched.
 func BenchmarkCheck(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
@@ -30,10 +31,12 @@ func BenchmarkCheck(b *testing.B) {
 		{name: "datastore-not-found/delay=50ms", delay: 50, modify: func(tg *vsphere.Target) { tg.Datastore = "ds9" }},
 		{name: "ok-10-nodes/delay=0", nodes: 10, modify: func(*vsphere.Target) {}},
 		{name: "ok-10-nodes/delay=50ms", delay: 50, nodes: 10, modify: func(*vsphere.Target) {}},
+		{name: "ok-100-nodes/delay=0", nodes: 100, modify: func(*vsphere.Target) {}},
+		{name: "ok-100-nodes/delay=50ms", delay: 50, nodes: 100, modify: func(*vsphere.Target) {}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			m := simulator.VPX()
-			m.Machine = 6 // 12 VMs
+			m.Machine = max(6, (bc.nodes+1)/2) // per host and cluster: 12 VMs, or one per node
 			m.DelayConfig.Delay = bc.delay
 			srv := vspheretest.NewServer(b, vspheretest.Options{Model: m})
 			tg := target(srv)
