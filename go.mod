@@ -4,9 +4,12 @@ go 1.26.0
 
 require (
 	github.com/juju/charm/v12 v12.1.1
+	github.com/juju/mgo/v3 v3.0.4
+	github.com/juju/names/v5 v5.0.0
 	github.com/stretchr/testify v1.11.1
 	github.com/vmware/govmomi v0.52.0
 	gopkg.in/gcfg.v1 v1.2.3
+	gopkg.in/yaml.v2 v2.4.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -21,8 +24,6 @@ require (
 	github.com/juju/gojsonreference v0.0.0-20150204194633-f0d24ac5ee33 // indirect
 	github.com/juju/gojsonschema v1.0.0 // indirect
 	github.com/juju/loggo v1.0.0 // indirect
-	github.com/juju/mgo/v3 v3.0.4 // indirect
-	github.com/juju/names/v5 v5.0.0 // indirect
 	github.com/juju/os/v2 v2.2.3 // indirect
 	github.com/juju/schema v1.2.0 // indirect
 	github.com/juju/utils/v3 v3.1.0 // indirect
@@ -34,5 +35,4 @@ require (
 	golang.org/x/sys v0.5.0 // indirect
 	gopkg.in/gobwas/glob.v0 v0.2.3 // indirect
 	gopkg.in/warnings.v0 v0.1.2 // indirect
-	gopkg.in/yaml.v2 v2.4.0 // indirect
 )

@@ -5,24 +5,27 @@
 // process), saves the state with the call recorded, and prints and exits as
 // the real tool would.
 //
-//	fakejuju install DIR   symlink every hook tool in DIR to this binary
-//	fakejuju tools         list the hook tools it answers
+//	fakejuju install DIR        symlink every hook tool in DIR to this binary
+//	fakejuju tools              list the hook tools it answers
+//	fakejuju begin-hook         start a hook: writes are pending until it ends
+//	fakejuju end-hook EXITCODE  end it: commit if EXITCODE is 0, else roll back
 //
 // A test writes the initial state with hooktoolstest.Juju.WriteFile, puts
 // DIR first on PATH with FAKEJUJU_STATE set, runs the charm, and reads the
 // state back with hooktoolstest.ReadFile. JUJU_RELATION_ID and
 // JUJU_REMOTE_UNIT, as Juju sets them for relation hooks, give the default
-// relation and unit.
+// relation and unit. A driver that runs hooks as processes brackets each
+// with begin-hook and end-hook (or hooktoolstest.BeginHookFile and
+// EndHookFile) so that a failed hook commits nothing, as in Juju.
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
+	"strconv"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
 )
@@ -52,10 +55,35 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, name)
 		}
 		return 0
+	case len(argv) == 2 && argv[1] == "begin-hook":
+		return hookCommand(stderr, hooktoolstest.BeginHookFile)
+	case len(argv) == 3 && argv[1] == "end-hook":
+		code, err := strconv.Atoi(argv[2])
+		if err != nil {
+			fmt.Fprintf(stderr, "fakejuju: end-hook: exit code %q is not a number\n", argv[2])
+			return 2
+		}
+		return hookCommand(stderr, func(path string) error { return hooktoolstest.EndHookFile(path, code) })
 	}
-	fmt.Fprintf(stderr, "usage: fakejuju install DIR | fakejuju tools\n"+
+	fmt.Fprintf(stderr, "usage: fakejuju install DIR | tools | begin-hook | end-hook EXITCODE\n"+
 		"or run through a symlink named like a hook tool, with $%s set\n", hooktoolstest.StateFileEnv)
 	return 2
+}
+
+// hookCommand runs begin-hook or end-hook on the state file. A refused
+// commit (charm state over the controller's limit) exits 1 with Juju's
+// error, as the hook then fails in Juju.
+func hookCommand(stderr io.Writer, f func(path string) error) int {
+	path := os.Getenv(hooktoolstest.StateFileEnv)
+	if path == "" {
+		fmt.Fprintf(stderr, "fakejuju: $%s is not set\n", hooktoolstest.StateFileEnv)
+		return 1
+	}
+	if err := f(path); err != nil {
+		fmt.Fprintf(stderr, "fakejuju: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
 // runTool runs one hook tool against the state file. Failures of the fake
@@ -77,25 +105,18 @@ func runTool(tool string, args []string, stdin io.Reader, stdout, stderr io.Writ
 			return 1
 		}
 	}
-	unlock, err := lock(path + ".lock")
+	var out, errOut []byte
+	code := 0
+	err := hooktoolstest.UpdateFile(path, func(j *hooktoolstest.Juju) error {
+		j.HookRelation = os.Getenv("JUJU_RELATION_ID")
+		j.RemoteUnit = os.Getenv("JUJU_REMOTE_UNIT")
+		if j.Unit == "" {
+			j.Unit = os.Getenv("JUJU_UNIT_NAME")
+		}
+		out, errOut, code = j.Run(tool, args, in)
+		return nil
+	})
 	if err != nil {
-		fmt.Fprintf(stderr, "ERROR fakejuju: %v\n", err)
-		return 1
-	}
-	defer unlock()
-
-	j, err := hooktoolstest.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(stderr, "ERROR fakejuju: %v\n", err)
-		return 1
-	}
-	j.HookRelation = os.Getenv("JUJU_RELATION_ID")
-	j.RemoteUnit = os.Getenv("JUJU_REMOTE_UNIT")
-	if j.Unit == "" {
-		j.Unit = os.Getenv("JUJU_UNIT_NAME")
-	}
-	out, errOut, code := j.Run(tool, args, in)
-	if err := j.WriteFile(path); err != nil {
 		fmt.Fprintf(stderr, "ERROR fakejuju: %v\n", err)
 		return 1
 	}
@@ -115,29 +136,4 @@ func readsStdin(args []string) bool {
 		}
 	}
 	return false
-}
-
-// lock takes an exclusive flock on path, waiting for any other tool
-// process: hooks run one at a time, but a charm may run tools
-// concurrently, and each process reads, changes and writes the whole state.
-// The kernel drops the lock if the process dies.
-func lock(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock state: %w", err)
-	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock state %s: %w", path, err)
-	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
 }

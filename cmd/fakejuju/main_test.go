@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,8 +101,13 @@ func TestToolsAsProcesses(t *testing.T) {
 	}, {
 		name:    "relation-get sees it",
 		tool:    "relation-get",
+		args:    []string{"-r", "clients:0", "--format=json", "password", unit},
+		wantOut: `"\"s3cret\""` + "\n",
+	}, {
+		name:    "relation-get of its own databag shows Juju's addresses",
+		tool:    "relation-get",
 		args:    []string{"-r", "clients:0", "--format=json", "-", unit},
-		wantOut: `{"password":"\"s3cret\""}` + "\n",
+		wantOut: `{"egress-subnets":"10.0.0.10/32","ingress-address":"10.0.0.10","password":"\"s3cret\"","private-address":"10.0.0.10"}` + "\n",
 	}, {
 		name:    "relation-get in a relation hook defaults to the remote unit",
 		env:     []string{"JUJU_RELATION_ID=clients:0", "JUJU_REMOTE_UNIT=kcp/0"},
@@ -148,7 +154,7 @@ func TestToolsAsProcesses(t *testing.T) {
 
 	j, err := hooktoolstest.ReadFile(statePath)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"password": `"s3cret"`}, j.LocalData("clients:0"))
+	assert.Equal(t, map[string]string{"password": `"s3cret"`}, j.CharmData("clients:0"))
 	assert.Equal(t, hooktoolstest.Status{Name: "active", Message: "ready"}, j.Status)
 	require.Len(t, j.Calls, len(tests))
 	for i, tt := range tests {
@@ -175,7 +181,94 @@ func TestExecAgainstFakeJuju(t *testing.T) {
 
 	j, err := hooktoolstest.ReadFile(statePath)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"vsphere_ip": `"10.0.0.1"`}, j.LocalData("clients:0"))
+	assert.Equal(t, map[string]string{"vsphere_ip": `"10.0.0.1"`}, j.CharmData("clients:0"))
+}
+
+// hookScript is a hook as a shell script: it writes relation data and
+// state, sets its status, checks it reads its own pending write, and exits
+// with $1.
+const hookScript = `relation-set -r clients:0 --file - <<EOF
+vsphere_ip: '"10.0.0.1"'
+EOF
+state-set --file - <<EOF
+hash: abc
+EOF
+status-set active ready
+test "$(state-get hash)" = abc || exit 3
+exit "$1"
+`
+
+// TestHookAsProcesses: a driver brackets each hook process with
+// BeginHookFile and EndHookFile (or `fakejuju begin-hook` / `end-hook`):
+// the relation data and state a hook writes are kept when it exits 0 and
+// dropped when it does not, while its status stays as it set it.
+func TestHookAsProcesses(t *testing.T) {
+	tests := []struct {
+		name      string
+		exit      int
+		viaBinary bool
+		wantData  map[string]string
+		wantState map[string]string
+	}{
+		{name: "exit 0 commits", exit: 0, wantData: map[string]string{"vsphere_ip": `"10.0.0.1"`}, wantState: map[string]string{"hash": "abc"}},
+		{name: "exit 1 commits nothing", exit: 1, wantData: map[string]string{}},
+		{name: "exit 0 through the binary", exit: 0, viaBinary: true, wantData: map[string]string{"vsphere_ip": `"10.0.0.1"`}, wantState: map[string]string{"hash": "abc"}},
+		{name: "exit 1 through the binary", exit: 1, viaBinary: true, wantData: map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, statePath := fixture(t)
+			begin := func() error { return hooktoolstest.BeginHookFile(statePath) }
+			end := func(code int) error { return hooktoolstest.EndHookFile(statePath, code) }
+			if tt.viaBinary {
+				begin = func() error { return exec.Command(bin, "begin-hook").Run() }
+				end = func(code int) error { return exec.Command(bin, "end-hook", fmt.Sprint(code)).Run() }
+			}
+			require.NoError(t, begin())
+			err := exec.Command("sh", "-c", hookScript, "hook", fmt.Sprint(tt.exit)).Run()
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			} else {
+				require.NoError(t, err)
+			}
+			require.Equal(t, tt.exit, code, "the hook ran to its end")
+			require.NoError(t, end(code))
+
+			j, err := hooktoolstest.ReadFile(statePath)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantData, j.CharmData("clients:0"))
+			assert.Equal(t, tt.wantState, j.State)
+			assert.Equal(t, hooktoolstest.Status{Name: "active", Message: "ready"}, j.Status, "status is sent at once")
+			assert.Nil(t, j.Hook)
+		})
+	}
+}
+
+func TestHookCommands(t *testing.T) {
+	fixture(t)
+	tests := []struct {
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{args: []string{"end-hook", "0"}, wantCode: 1, wantErr: "fakejuju: hooktoolstest: no hook running\n"},
+		{args: []string{"begin-hook"}},
+		{args: []string{"begin-hook"}, wantCode: 1, wantErr: "fakejuju: hooktoolstest: a hook is already running\n"},
+		{args: []string{"end-hook", "x"}, wantCode: 2, wantErr: "fakejuju: end-hook: exit code \"x\" is not a number\n"},
+		{args: []string{"end-hook", "0"}},
+	}
+	for _, tt := range tests {
+		var stderr bytes.Buffer
+		code := run(append([]string{"fakejuju"}, tt.args...), nil, io.Discard, &stderr)
+		assert.Equal(t, tt.wantCode, code, "%q", tt.args)
+		assert.Equal(t, tt.wantErr, stderr.String(), "%q", tt.args)
+	}
+	t.Setenv(hooktoolstest.StateFileEnv, "")
+	var stderr bytes.Buffer
+	assert.Equal(t, 1, run([]string{"fakejuju", "begin-hook"}, nil, io.Discard, &stderr))
+	assert.Equal(t, "fakejuju: $FAKEJUJU_STATE is not set\n", stderr.String())
 }
 
 // TestConcurrentProcesses checks the lock: every call of processes racing

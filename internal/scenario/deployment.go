@@ -26,7 +26,6 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere/vspheretest"
 )
@@ -103,6 +102,8 @@ func New(charmPath, fakejuju, work string) (*Deployment, error) {
 
 	j := hooktoolstest.New(Unit)
 	j.SetConfig(archive.Config().DefaultSettings())
+	// Juju checks action params against the charm's actions.yaml.
+	j.SetActions(archive.Actions())
 	if err := j.WriteFile(d.StatePath); err != nil {
 		d.Close()
 		return nil, err
@@ -157,10 +158,10 @@ func (d *Deployment) Update(f func(j *hooktoolstest.Juju)) error {
 }
 
 // Cloud is the credential `juju trust` gives for the simulator.
-func (d *Deployment) Cloud(password string) hooktools.CloudSpec {
-	return hooktools.CloudSpec{
+func (d *Deployment) Cloud(password string) hooktoolstest.CloudSpec {
+	return hooktoolstest.CloudSpec{
 		Type: "vsphere", Name: "vsphere", Region: "DC0", Endpoint: d.VC.URL.Host,
-		Credential: &hooktools.CloudCredential{AuthType: "userpass", Attrs: map[string]string{"user": d.VC.User, "password": password}},
+		Credential: &hooktoolstest.CloudCredential{AuthType: "userpass", Attrs: map[string]string{"user": d.VC.User, "password": password}},
 	}
 }
 
@@ -181,10 +182,15 @@ func (d *Deployment) Hook(ctx context.Context, name, rel, remote string) (Run, e
 	return d.Exec(ctx, name, nil, env)
 }
 
-// Action runs one action with params.
+// Action runs one action with params; params actions.yaml refuses are
+// refused, as `juju run` does, and the action does not run.
 func (d *Deployment) Action(ctx context.Context, name string, params map[string]any) (Run, error) {
-	if err := d.Update(func(j *hooktoolstest.Juju) { j.StartAction(name, params) }); err != nil {
+	var refused error
+	if err := d.Update(func(j *hooktoolstest.Juju) { refused = j.StartAction(name, params) }); err != nil {
 		return Run{}, err
+	}
+	if refused != nil {
+		return Run{}, refused
 	}
 	return d.Exec(ctx, "action "+name, nil, map[string]string{
 		"JUJU_DISPATCH_PATH": "actions/" + name, "JUJU_ACTION_NAME": name, "JUJU_ACTION_UUID": "1",
@@ -221,6 +227,11 @@ func (d *Deployment) Exec(ctx context.Context, event string, argv []string, extr
 	cmd.Env = d.env(extra)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	// The process is one hook: as the unit agent does, its relation
+	// settings and charm state are committed only if it exits 0.
+	if err := hooktoolstest.BeginHookFile(d.StatePath); err != nil {
+		return Run{}, err
+	}
 	start := time.Now()
 	err = cmd.Run()
 	r := Run{Event: event, Wall: time.Since(start), Stderr: stderr.String()}
@@ -229,7 +240,10 @@ func (d *Deployment) Exec(ctx context.Context, event string, argv []string, extr
 	case errors.As(err, &exit):
 		r.ExitCode = exit.ExitCode()
 	case err != nil:
-		return r, fmt.Errorf("run %s: %w", event, err)
+		return r, errors.Join(fmt.Errorf("run %s: %w", event, err), hooktoolstest.EndHookFile(d.StatePath, 1))
+	}
+	if err := hooktoolstest.EndHookFile(d.StatePath, r.ExitCode); err != nil {
+		return r, fmt.Errorf("commit %s: %w", event, err)
 	}
 	if rssOut != "" {
 		raw, err := os.ReadFile(rssOut)

@@ -203,7 +203,7 @@ func (l *Lifecycle) Actions(ctx context.Context) ([]Run, error) {
 }
 
 // RemoveRelation: `juju remove-relation` with one consumer: departed per
-// unit, then broken.
+// unit, then broken while the relation is still there to read, then gone.
 func (l *Lifecycle) RemoveRelation(ctx context.Context, app string) ([]Run, error) {
 	r := &runs{ctx: ctx}
 	id := l.Rels[app]
@@ -216,8 +216,9 @@ func (l *Lifecycle) RemoveRelation(ctx context.Context, app string) ([]Run, erro
 			r.hook(l.D, "clients-relation-departed", id, u)
 		}
 	}
-	r.update(l.D, func(j *hooktoolstest.Juju) { j.RemoveRelation(id) })
+	r.update(l.D, func(j *hooktoolstest.Juju) { j.BreakRelation(id) })
 	r.hook(l.D, "clients-relation-broken", id, "")
+	r.update(l.D, func(j *hooktoolstest.Juju) { j.RemoveRelation(id) })
 	delete(l.Rels, app)
 	return r.out, r.err
 }

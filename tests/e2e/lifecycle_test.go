@@ -107,7 +107,7 @@ func (w *world) consumers(want integration.Data) {
 	w.t.Helper()
 	j := w.juju()
 	for app, id := range w.l.Rels {
-		bag := integration.Databag(j.LocalData(id))
+		bag := integration.Databag(j.CharmData(id))
 		require.Len(w.t, bag, len(integration.Keys), app)
 		if app == "vsphere-cloud-provider" {
 			got, err := integration.DecodeCloudProvider(bag)
@@ -361,7 +361,7 @@ func TestSwitchFromPythonCharm(t *testing.T) {
 	assert.Empty(t, callsTo(runs, "relation-set"), "nothing rewritten")
 	j := w.juju()
 	for app, id := range w.l.Rels {
-		assert.Equal(t, left, j.LocalData(id), app)
+		assert.Equal(t, left, j.CharmData(id), app)
 	}
 	noSecretsLeaked(t, j, w.all, w.passwords)
 }

@@ -53,6 +53,40 @@ func (j *Juju) WriteFile(path string) error {
 	return nil
 }
 
+// UpdateFile loads the state at path, lets f change it and saves it, all
+// under an exclusive lock on path+".lock": each tool process reads,
+// changes and writes the whole state, and a charm may run tools
+// concurrently. The state is saved even when f fails (a refused tool call
+// is still recorded); f's error is returned.
+func UpdateFile(path string, f func(*Juju) error) error {
+	unlock, err := lockFile(path + ".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	j, err := ReadFile(path)
+	if err != nil {
+		return err
+	}
+	ferr := f(j)
+	if err := j.WriteFile(path); err != nil {
+		return errors.Join(ferr, err)
+	}
+	return ferr
+}
+
+// BeginHookFile is BeginHook on the state file at path: a driver that runs
+// the charm as a process (dispatch, as the unit agent does) calls it
+// before the process starts, and EndHookFile with its exit code after.
+func BeginHookFile(path string) error {
+	return UpdateFile(path, (*Juju).BeginHook)
+}
+
+// EndHookFile is EndHook on the state file at path.
+func EndHookFile(path string, exitCode int) error {
+	return UpdateFile(path, func(j *Juju) error { return j.EndHook(exitCode) })
+}
+
 // InstallTools makes every tool of ToolNames in dir a symlink to binary
 // (the fakejuju executable, which answers as the tool it is called by).
 // Existing links are replaced.

@@ -3,8 +3,10 @@ package hooktoolstest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // option is one flag a tool accepts. The first name is the one the parsed
@@ -23,15 +25,11 @@ type cmdline struct {
 	args  []string
 }
 
-func (c *cmdline) has(name string) bool {
-	_, ok := c.flags[name]
-	return ok
-}
-
 func (c *cmdline) boolean(name string) bool { return c.flags[name] == "true" }
 
-// usageError is a command line Juju refuses before running anything: it
-// exits 2 (juju/cmd Main), where a failure while running exits 1.
+// usageError is a command line Juju refuses before running anything: an
+// error from parsing the flags or from the command's Init, which juju/cmd
+// Main reports with exit 2, where a failure while running exits 1.
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
@@ -41,11 +39,13 @@ func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf
 // errHelp is -h or --help: Juju prints the usage and exits 0.
 var errHelp = errors.New("help requested")
 
-// parseFlags parses argv the way juju/gnuflag does for hook tools: flags
-// and arguments may be interspersed, "--" ends the flags, "-" alone is an
-// argument, long flags take "--name=value" or "--name value", short flags
-// "-rvalue" or "-r value", and single-letter booleans may be grouped.
-// Juju's tools call flags "options" in their messages.
+// parseFlags parses argv as juju/gnuflag v1.0.0 does for hook tools
+// (FlagSet.Parse with interspersed arguments, flags known as "options"),
+// step for step, so that odd command lines get gnuflag's answer: flags and
+// arguments may be interspersed, "--" ends the flags, "-" and "" are
+// arguments, long flags take "--name=value" or "--name value", a short flag
+// takes the rest of its group ("-rvalue", "-r=value" giving "=value") or
+// the next argument, and single-letter booleans may be grouped.
 func parseFlags(opts []option, argv []string) (*cmdline, error) {
 	byName := map[string]*option{}
 	for i := range opts {
@@ -54,87 +54,94 @@ func parseFlags(opts []option, argv []string) (*cmdline, error) {
 		}
 	}
 	c := &cmdline{flags: map[string]string{}}
-	set := func(name string, value *string, rest *[]string) error {
+	procArgs, procFlag := argv, ""
+	for {
+		// gnuflag parseOne: the next flag name, or an argument.
+		var name string
+		long := false
+		switch {
+		case procFlag != "":
+			_, n := utf8.DecodeRuneInString(procFlag)
+			name, procFlag = procFlag[:n], procFlag[n:]
+		case len(procArgs) == 0:
+			return c, nil
+		default:
+			a := procArgs[0]
+			switch {
+			case a == "-" || a == "" || a[0] != '-':
+				c.args = append(c.args, a)
+				procArgs = procArgs[1:]
+				continue
+			case a == "--":
+				c.args = append(c.args, procArgs[1:]...)
+				return c, nil
+			case a[1] == '-':
+				long = true
+				i := strings.Index(a, "=")
+				if i < 0 {
+					name = a[2:]
+				} else {
+					name = a[2:i]
+					if name == "" {
+						return nil, usagef("empty option in argument %q", a)
+					}
+					procFlag = a[i:]
+				}
+				procArgs = procArgs[1:]
+			default:
+				a = a[1:]
+				_, n := utf8.DecodeRuneInString(a)
+				name, procFlag = a[:n], a[n:]
+				procArgs = procArgs[1:]
+			}
+		}
+		// gnuflag parseFlagArg: its value, if it takes one.
 		o, ok := byName[name]
 		if !ok {
 			if name == "help" || name == "h" {
-				return errHelp
+				return nil, errHelp
 			}
-			return usagef("option provided but not defined: %s", withMinus(name))
+			return nil, usagef("option provided but not defined: %s", withMinus(name))
 		}
-		if o.isBool && value == nil {
+		if o.isBool && !strings.HasPrefix(procFlag, "=") {
 			c.flags[o.names[0]] = "true"
-			return nil
+			continue
 		}
-		if value == nil {
-			if len(*rest) == 0 {
-				return usagef("option needs an argument: %s", withMinus(name))
+		var value string
+		hasValue := false
+		if procFlag != "" {
+			value = procFlag
+			if long {
+				value = value[1:]
 			}
-			v := (*rest)[0]
-			*rest = (*rest)[1:]
-			value = &v
+			hasValue, procFlag = true, ""
+		}
+		if !hasValue && len(procArgs) > 0 {
+			value, procArgs = procArgs[0], procArgs[1:]
+			hasValue = true
+		}
+		if !hasValue {
+			return nil, usagef("option needs an argument: %s", withMinus(name))
 		}
 		if o.isBool {
-			b, err := strconv.ParseBool(*value)
+			b, err := strconv.ParseBool(value)
 			if err != nil {
-				return usagef("invalid value %q for option %s: parse error", *value, withMinus(name))
+				return nil, usagef("invalid value %q for option %s: %v", value, withMinus(name), err)
 			}
-			c.flags[o.names[0]] = strconv.FormatBool(b)
-			return nil
-		}
-		if o.check != nil {
-			if err := o.check(*value); err != nil {
-				return usagef("invalid value %q for option %s: %v", *value, withMinus(name), err)
+			value = strconv.FormatBool(b)
+		} else if o.check != nil {
+			if err := o.check(value); err != nil {
+				return nil, usagef("invalid value %q for option %s: %v", value, withMinus(name), err)
 			}
 		}
-		c.flags[o.names[0]] = *value
-		return nil
+		c.flags[o.names[0]] = value
 	}
-	rest := argv
-	for len(rest) > 0 {
-		a := rest[0]
-		rest = rest[1:]
-		switch {
-		case a == "--":
-			c.args = append(c.args, rest...)
-			return c, nil
-		case a == "-" || a == "" || a[0] != '-':
-			c.args = append(c.args, a)
-		case strings.HasPrefix(a, "--"):
-			name, value, hasValue := strings.Cut(a[2:], "=")
-			if hasValue && name == "" {
-				return nil, usagef("empty flag in argument %q", a)
-			}
-			var v *string
-			if hasValue {
-				v = &value
-			}
-			if err := set(name, v, &rest); err != nil {
-				return nil, err
-			}
-		default:
-			// A group of single-letter flags; a flag that takes a value
-			// takes the remainder of the group, or the next argument.
-			group := []rune(a[1:])
-			for i := 0; i < len(group); i++ {
-				name := string(group[i])
-				var v *string
-				if o, ok := byName[name]; ok && !o.isBool && i+1 < len(group) {
-					value := string(group[i+1:])
-					v = &value
-					i = len(group)
-				}
-				if err := set(name, v, &rest); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	return c, nil
 }
 
+// withMinus is gnuflag's flagWithMinus: "--" for a name of more than one
+// byte.
 func withMinus(name string) string {
-	if len([]rune(name)) > 1 {
+	if len(name) > 1 {
 		return "--" + name
 	}
 	return "-" + name
@@ -150,15 +157,14 @@ func checkEmpty(args []string) error {
 
 var formats = []string{"json", "smart", "yaml"}
 
-// formatOption is the --format every printing tool has; smart is Juju's
-// default.
-func formatOption() option {
-	return option{names: []string{"format"}, check: func(v string) error {
-		for _, f := range formats {
-			if f == v {
-				return nil
-			}
+// outputOptions are the flags juju/cmd Output.AddFlags gives every tool
+// that prints: --format (smart by default) and -o/--output, a file to
+// write to instead of stdout.
+func outputOptions() []option {
+	return []option{{names: []string{"format"}, check: func(v string) error {
+		if !slices.Contains(formats, v) {
+			return fmt.Errorf("unknown format %q", v)
 		}
-		return fmt.Errorf("unknown format %q", v)
-	}}
+		return nil
+	}}, {names: []string{"o", "output"}}}
 }

@@ -71,8 +71,40 @@ func TestParseFlags(t *testing.T) {
 		argv:    []string{"--relation=bad"},
 		wantErr: `invalid value "bad" for option --relation: relation not found`,
 	}, {
+		name:    "boolean value refused",
+		argv:    []string{"--app=sure"},
+		wantErr: `invalid value "sure" for option --app: strconv.ParseBool: parsing "sure": invalid syntax`,
+	}, {
+		name:      "short flag with = takes the = too",
+		argv:      []string{"-r=3"},
+		wantFlags: map[string]string{"r": "=3"},
+	}, {
+		name:    "short boolean with = wants a boolean after it",
+		argv:    []string{"-a=true"},
+		wantErr: `invalid value "=true" for option -a: strconv.ParseBool: parsing "=true": invalid syntax`,
+	}, {
+		name:      "short flag taking the next argument after a group",
+		argv:      []string{"-ar", "3"},
+		wantFlags: map[string]string{"a": "true", "r": "3"},
+	}, {
+		name:      "a later value wins",
+		argv:      []string{"-r", "1", "--relation=2"},
+		wantFlags: map[string]string{"r": "2"},
+	}, {
+		name:    "empty long name",
+		argv:    []string{"--=x"},
+		wantErr: `empty option in argument "--=x"`,
+	}, {
+		name:    "a multi-byte short option is named as gnuflag does",
+		argv:    []string{"-é"},
+		wantErr: "option provided but not defined: --é",
+	}, {
 		name:     "help",
 		argv:     []string{"--help"},
+		wantHelp: true,
+	}, {
+		name:     "help in a group",
+		argv:     []string{"-ah"},
 		wantHelp: true,
 	}}
 	for _, tt := range tests {

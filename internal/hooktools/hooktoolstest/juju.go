@@ -8,32 +8,53 @@
 // and, saved as JSON, the fakejuju binary that end-to-end tests put on PATH
 // (cmd/fakejuju), so both kinds of test exercise one behaviour.
 //
-// Behaviour copied from Juju (juju/juju worker/uniter/runner/jujuc and the
-// uniter's hook context):
+// Behaviour copied from Juju 3.6 (juju/juju worker/uniter/runner/jujuc, the
+// uniter's hook context in worker/uniter/runner/context, the uniter facade
+// and state/unit_ops.go):
+//   - a hook is a transaction (BeginHook, EndHook): relation settings and
+//     charm state written during it are committed only if it exits 0, and
+//     the charm's own reads see its pending writes; status-set, juju-log,
+//     application-version-set and the action's results and logs take effect
+//     at once;
 //   - relation-set: an empty value deletes the key; --app needs leadership
-//     ("cannot write relation settings");
+//     ("cannot write relation settings"); --file is YAML read by yaml.v2
+//     into strings;
 //   - state-set stores an empty value as "" (only state-delete deletes);
+//     keys over 256 bytes and values over 64 KiB are refused, and the
+//     controller refuses to commit more than MaxCharmStateSize in all;
+//   - entering a relation's scope writes the unit's private-address,
+//     ingress-address and egress-subnets into its databag;
+//   - relation-ids leaves out broken relations;
 //   - status-set accepts maintenance, blocked, waiting and active only;
-//   - credential-get fails with "cannot access cloud credentials:
-//     permission denied" until the application is trusted;
+//   - credential-get prints params.CloudSpec, and fails with "cannot access
+//     cloud credentials: permission denied" until the application is
+//     trusted;
+//   - action params are validated against actions.yaml, and its defaults
+//     filled in, before the action runs;
 //   - -r naming an unknown relation: `invalid value "clients:9" for option
 //     -r: relation not found`, exit 2 like every command line Juju refuses;
-//   - relation-get of a unit with no settings in the relation: "... settings
-//     not found"; of a unit of an application not in it: "permission
-//     denied";
-//   - unknown options are refused; action tools outside an action fail with
-//     "not running an action".
+//     a failure while running exits 1.
 package hooktoolstest
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+	jujucharm "github.com/juju/charm/v12"
+)
+
+// Default addresses of the local unit: what Juju writes into its databag on
+// entering a relation's scope.
+const (
+	DefaultAddress       = "10.0.0.10"
+	DefaultEgressSubnets = "10.0.0.10/32"
 )
 
 // Juju is everything one unit's hook tools can see or change. It is plain
@@ -44,12 +65,18 @@ type Juju struct {
 	mu sync.Mutex
 
 	// Unit is the local unit, "vsphere-integrator/0".
-	Unit   string         `json:"unit"`
-	Config map[string]any `json:"config,omitempty"`
+	Unit string `json:"unit"`
+	// Address is the unit's ingress address on every relation, and
+	// EgressSubnets its egress subnets (comma-separated): Juju writes both
+	// into the unit's databag when it enters a relation's scope. Empty
+	// writes nothing, as for a unit Juju has no address for.
+	Address       string         `json:"address,omitempty"`
+	EgressSubnets string         `json:"egress-subnets,omitempty"`
+	Config        map[string]any `json:"config,omitempty"`
 	// Credential is what credential-get prints once Trusted.
-	Credential *hooktools.CloudSpec `json:"credential,omitempty"`
-	Trusted    bool                 `json:"trusted"`
-	Leader     bool                 `json:"leader"`
+	Credential *CloudSpec `json:"credential,omitempty"`
+	Trusted    bool       `json:"trusted"`
+	Leader     bool       `json:"leader"`
 	// Relations by id (the number after the colon in "clients:3").
 	Relations      map[int]*Relation `json:"relations,omitempty"`
 	NextRelationID int               `json:"next-relation-id"`
@@ -61,9 +88,17 @@ type Juju struct {
 	ApplicationStatus  *Status           `json:"application-status,omitempty"`
 	ApplicationVersion string            `json:"application-version,omitempty"`
 	State              map[string]string `json:"state,omitempty"`
+	// MaxCharmStateSize is the controller's max-charm-state-size: the
+	// largest charm state (BSON-encoded) it commits. 0 means Juju's
+	// default, DefaultMaxCharmStateSize; negative disables the check.
+	MaxCharmStateSize int `json:"max-charm-state-size,omitempty"`
+	// CharmActions are the charm's actions.yaml (SetActions): when set,
+	// StartAction validates params and fills in defaults as Juju does.
+	CharmActions map[string]jujucharm.ActionSpec `json:"charm-actions,omitempty"`
 	// Action is the running action; nil in a hook.
-	Action *Action    `json:"action,omitempty"`
-	Logs   []LogEntry `json:"logs,omitempty"`
+	Action *Action     `json:"action,omitempty"`
+	Logs   []LogEntry  `json:"logs,omitempty"`
+	Hook   *HookRecord `json:"hook,omitempty"`
 	// Faults make a tool fail (or print something odd) instead of running.
 	Faults map[string]Fault `json:"faults,omitempty"`
 	// Calls is every tool run, in order, faulty and refused ones included.
@@ -89,6 +124,10 @@ type Relation struct {
 	// AppData holds the application databags, local and remote, by
 	// application name.
 	AppData map[string]map[string]string `json:"app-data,omitempty"`
+	// Broken: the relation is dying and has no remote units left, so its
+	// relation-broken hook runs (BreakRelation). relation-ids leaves it out;
+	// -r still names it until RemoveRelation.
+	Broken bool `json:"broken,omitempty"`
 }
 
 // Status is a workload status.
@@ -103,7 +142,7 @@ type Action struct {
 	Params  map[string]any `json:"params,omitempty"`
 	Results map[string]any `json:"results,omitempty"`
 	Failed  bool           `json:"failed,omitempty"`
-	// Message is action-fail's message.
+	// Message is action-fail's message, or why Juju failed the action.
 	Message string   `json:"message,omitempty"`
 	Logs    []string `json:"logs,omitempty"`
 }
@@ -129,9 +168,10 @@ type Fault struct {
 }
 
 // New returns the Juju of one unit ("vsphere-integrator/0") with nothing
-// set: no config, no trust, not leader, no relations.
+// set: no config, no trust, not leader, no relations. Its address is
+// DefaultAddress.
 func New(unit string) *Juju {
-	return &Juju{Unit: unit}
+	return &Juju{Unit: unit, Address: DefaultAddress, EgressSubnets: DefaultEgressSubnets}
 }
 
 // App is the local application's name.
@@ -151,7 +191,7 @@ func (j *Juju) SetConfig(values map[string]any) {
 }
 
 // Trust grants `juju trust` with the model's cloud credential.
-func (j *Juju) Trust(spec hooktools.CloudSpec) {
+func (j *Juju) Trust(spec CloudSpec) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.Credential = &spec
@@ -160,7 +200,7 @@ func (j *Juju) Trust(spec hooktools.CloudSpec) {
 
 // SetCredential changes the credential without touching trust, as
 // `juju update-credential` does.
-func (j *Juju) SetCredential(spec hooktools.CloudSpec) {
+func (j *Juju) SetCredential(spec CloudSpec) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.Credential = &spec
@@ -181,7 +221,9 @@ func (j *Juju) SetLeader(leader bool) {
 }
 
 // AddRelation relates the unit's endpoint to remoteApp with the given
-// remote units joined, and returns the relation id ("clients:0").
+// remote units joined, and returns the relation id ("clients:0"). The
+// unit enters the relation's scope: its databag starts with the addresses
+// Juju writes there.
 func (j *Juju) AddRelation(endpoint, remoteApp string, units ...string) string {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -191,12 +233,26 @@ func (j *Juju) AddRelation(endpoint, remoteApp string, units ...string) string {
 	id := j.NextRelationID
 	j.NextRelationID++
 	r := &Relation{Endpoint: endpoint, RemoteApp: remoteApp}
-	r.databag(j.Unit)
+	maps.Copy(r.databag(j.Unit), j.scopeSettings())
 	for _, u := range units {
 		r.join(u)
 	}
 	j.Relations[id] = r
 	return fmt.Sprintf("%s:%d", endpoint, id)
+}
+
+// scopeSettings is what the uniter facade's EnterScope writes into the
+// unit's databag (apiserver/facades/agent/uniter, EnterScope).
+func (j *Juju) scopeSettings() map[string]string {
+	s := map[string]string{}
+	if j.Address != "" {
+		s["private-address"] = j.Address
+		s["ingress-address"] = j.Address
+	}
+	if j.EgressSubnets != "" {
+		s["egress-subnets"] = j.EgressSubnets
+	}
+	return s
 }
 
 // JoinUnit adds a remote unit to a relation (relation-joined).
@@ -213,6 +269,20 @@ func (j *Juju) DepartUnit(relationID, unit string) {
 	defer j.mu.Unlock()
 	r := j.mustRelation(relationID)
 	r.Units = slices.DeleteFunc(r.Units, func(u string) bool { return u == unit })
+}
+
+// BreakRelation makes a relation broken, as `juju remove-relation` does
+// once its remote units have departed: call it before the relation-broken
+// hook. Any remote unit still listed departs. relation-ids leaves the
+// relation out, as Juju does for broken relations, while -r still names it,
+// so relation-list (empty), relation-get and relation-set on it go on
+// working in its broken hook. RemoveRelation after the hook forgets it.
+func (j *Juju) BreakRelation(relationID string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r := j.mustRelation(relationID)
+	r.Units = nil
+	r.Broken = true
 }
 
 // RemoveRelation removes a relation (after relation-broken): every tool
@@ -232,12 +302,15 @@ func (j *Juju) SetRemoteData(relationID, unit string, data map[string]string) {
 	j.setUnitData(relationID, unit, data)
 }
 
-// SetLocalData replaces the local unit's databag in a relation: what an
-// earlier charm (or an earlier revision) left there.
+// SetLocalData replaces what the charm left in the local unit's databag in
+// a relation: what an earlier charm (or an earlier revision) wrote. The
+// addresses Juju writes there stay, unless data sets those keys itself.
 func (j *Juju) SetLocalData(relationID string, data map[string]string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.setUnitData(relationID, j.Unit, data)
+	bag := j.scopeSettings()
+	maps.Copy(bag, data)
+	j.setUnitData(relationID, j.Unit, bag)
 }
 
 func (j *Juju) setUnitData(relationID, unit string, data map[string]string) {
@@ -259,23 +332,122 @@ func (j *Juju) SetRemoteAppData(relationID string, data map[string]string) {
 	r.AppData[r.RemoteApp] = maps.Clone(nonNil(data))
 }
 
-// LocalData returns a copy of the local unit's databag in a relation: what
-// the remote units see. Nil when the relation does not exist.
+// LocalData returns a copy of the local unit's databag in a relation as
+// committed: what the remote units see, Juju's address keys included (a
+// running hook's writes show once it ends with exit 0). Nil when the
+// relation does not exist.
 func (j *Juju) LocalData(relationID string) map[string]string {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	r := j.relation(relationID)
+	id, err := parseID(relationID)
+	if err != nil {
+		return nil
+	}
+	if j.Hook != nil {
+		if bag, ok := j.Hook.UnitData[id]; ok && j.Relations[id] != nil {
+			return maps.Clone(nonNil(bag))
+		}
+	}
+	r := j.Relations[id]
 	if r == nil {
 		return nil
 	}
 	return maps.Clone(r.databag(j.Unit))
 }
 
-// StartAction makes an action the running one.
-func (j *Juju) StartAction(name string, params map[string]any) {
+// CharmData is LocalData without the keys Juju wrote on entering scope
+// (private-address, ingress-address, egress-subnets) while they still hold
+// what Juju wrote: what the charm itself published. A charm that changed
+// or deleted one of them still shows it.
+func (j *Juju) CharmData(relationID string) map[string]string {
+	data := j.LocalData(relationID)
+	if data == nil {
+		return nil
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	for k, v := range j.scopeSettings() {
+		if data[k] == v {
+			delete(data, k)
+		}
+	}
+	return data
+}
+
+// SetActions gives the fake Juju the charm's actions (jujucharm
+// ReadActionsYaml, or a charm archive's Actions()): from then on
+// StartAction checks params against them, as Juju does before it runs an
+// action.
+func (j *Juju) SetActions(actions *jujucharm.Actions) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.CharmActions = nil
+	if actions != nil {
+		j.CharmActions = maps.Clone(actions.ActionSpecs)
+	}
+}
+
+// ReadActionsYAML is SetActions with the charm's actions.yaml at path.
+func (j *Juju) ReadActionsYAML(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read actions: %w", err)
+	}
+	defer f.Close()
+	actions, err := jujucharm.ReadActionsYaml(j.App(), f)
+	if err != nil {
+		return fmt.Errorf("read actions %s: %w", path, err)
+	}
+	j.SetActions(actions)
+	return nil
+}
+
+// StartAction makes an action the running one, with params as Juju hands
+// them to the charm: JSON values, as they come through the API. With the
+// charm's actions set (SetActions), Juju's checks come first: an action
+// actions.yaml does not define, or params its schema refuses (jujucharm
+// ValidateParams, as `juju run` and the unit agent both check), is
+// refused with Juju's error and nothing runs; the schema's defaults fill
+// in the params not given.
+func (j *Juju) StartAction(name string, params map[string]any) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	params, err := jsonParams(params)
+	if err != nil {
+		return fmt.Errorf("action %q: %w", name, err)
+	}
+	if j.CharmActions != nil {
+		spec, ok := j.CharmActions[name]
+		if !ok {
+			// state.Unit.PrepareActionPayload
+			return fmt.Errorf("action %q not defined on unit %q", name, j.Unit)
+		}
+		if err := spec.ValidateParams(params); err != nil {
+			return err
+		}
+		if params, err = spec.InsertDefaults(params); err != nil {
+			return err
+		}
+	}
 	j.Action = &Action{Name: name, Params: params}
+	return nil
+}
+
+// jsonParams is params as JSON gives them back: what reaches Juju over its
+// API. A nil map stays nil.
+func jsonParams(params map[string]any) (map[string]any, error) {
+	if params == nil {
+		return nil, nil
+	}
+	raw, err := json.Marshal(params)
+	if err != nil {
+		return nil, fmt.Errorf("params: %w", err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("params: %w", err)
+	}
+	return out, nil
 }
 
 // InjectFault makes every later call of tool answer f instead of running;
@@ -355,6 +527,10 @@ func (r *Relation) appDatabag(app string) map[string]string {
 	return r.AppData[app]
 }
 
+// errInvalidRelationID is relationIdValue.Set's text for an id that is not
+// a number.
+var errInvalidRelationID = errors.New("invalid relation id")
+
 // parseID is Juju's relation id parsing: the number after the last colon.
 func parseID(relationID string) (int, error) {
 	s := relationID
@@ -363,7 +539,7 @@ func parseID(relationID string) (int, error) {
 	}
 	id, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, fmt.Errorf("invalid relation id")
+		return 0, errInvalidRelationID
 	}
 	return id, nil
 }

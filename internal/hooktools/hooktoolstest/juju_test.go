@@ -24,11 +24,10 @@ func TestThroughTools(t *testing.T) {
 
 	_, err := h.CredentialGet(ctx)
 	require.ErrorIs(t, err, hooktools.ErrNotTrusted)
-	spec := hooktools.CloudSpec{Type: "vsphere", Endpoint: "vc", Region: "DC0"}
-	j.Trust(spec)
+	j.Trust(hooktoolstest.CloudSpec{Type: "vsphere", Endpoint: "vc", Region: "DC0"})
 	got, err := h.CredentialGet(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, spec, got)
+	assert.Equal(t, hooktools.CloudSpec{Type: "vsphere", Endpoint: "vc", Region: "DC0"}, got)
 
 	ids, err := h.RelationIDs(ctx, "clients")
 	require.NoError(t, err)
@@ -46,8 +45,13 @@ func TestThroughTools(t *testing.T) {
 	require.NoError(t, h.RelationSet(ctx, "clients:0", map[string]string{"user": ""}))
 	own, err := h.RelationGet(ctx, "clients:0", unit)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"password": `"p=w: #x"`}, own)
+	assert.Equal(t, map[string]string{
+		"password":        `"p=w: #x"`,
+		"private-address": hooktoolstest.DefaultAddress, "ingress-address": hooktoolstest.DefaultAddress,
+		"egress-subnets": hooktoolstest.DefaultEgressSubnets,
+	}, own)
 	assert.Equal(t, own, j.LocalData("clients:0"))
+	assert.Equal(t, map[string]string{"password": `"p=w: #x"`}, j.CharmData("clients:0"))
 	for _, c := range j.CallsTo("relation-set") {
 		assert.NotContains(t, c.Args, `"p=w: #x"`, "secrets stay off argv")
 	}
@@ -74,7 +78,7 @@ func TestThroughTools(t *testing.T) {
 
 	err = h.ActionSet(ctx, map[string]any{"a": "b"})
 	require.Error(t, err, "no action is running")
-	j.StartAction("verify", map[string]any{"verbose": true})
+	require.NoError(t, j.StartAction("verify", map[string]any{"verbose": true}))
 	params, err := h.ActionGet(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"verbose": true}, params)
@@ -124,8 +128,9 @@ func TestConcurrentUse(t *testing.T) {
 func TestFileRoundTrip(t *testing.T) {
 	j := related()
 	j.SetConfig(map[string]any{"datastore": "ds", "n": 3.0})
-	j.Trust(hooktools.CloudSpec{Type: "vsphere", Credential: &hooktools.CloudCredential{AuthType: "userpass", Attrs: map[string]string{"user": "u"}}})
-	j.StartAction("verify", map[string]any{"verbose": true})
+	j.Trust(hooktoolstest.CloudSpec{Type: "vsphere", Credential: &hooktoolstest.CloudCredential{AuthType: "userpass", Attrs: map[string]string{"user": "u"}}})
+	require.NoError(t, j.StartAction("verify", map[string]any{"verbose": true}))
+	require.NoError(t, j.BeginHook())
 	j.InjectFault("is-leader", hooktoolstest.Fault{Code: 1, Stderr: "ERROR boom\n"})
 	j.Run("status-set", []string{"active", "ready"}, nil)
 
@@ -147,6 +152,9 @@ func TestFileRoundTrip(t *testing.T) {
 		assert.Equal(t, j.Action, got.Action)
 		assert.Equal(t, j.Faults, got.Faults)
 		assert.Equal(t, j.Calls, got.Calls)
+		assert.Equal(t, j.Address, got.Address)
+		assert.Equal(t, j.EgressSubnets, got.EgressSubnets)
+		assert.Equal(t, j.Hook, got.Hook, "a hook running across processes")
 	}
 	// The loaded state goes on answering like the original.
 	assert.Equal(t, "clients:1", back.AddRelation("clients", "kcp2"))

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/juju/names/v5"
+	yaml "gopkg.in/yaml.v2"
 )
 
 // result is what one tool run printed; err is a failure Juju reports as
@@ -62,7 +63,9 @@ func (j *Juju) Run(tool string, args []string, stdin []byte) (stdout, stderr []b
 	}
 	h, ok := handlers[tool]
 	if !ok {
-		return nil, []byte(fmt.Sprintf("ERROR unknown hook tool %q\n", tool)), 1
+		// The unit agent's jujuc server (worker/uniter/runner/jujuc
+		// server.go) refuses the request; jujud prints why and exits 1.
+		return nil, []byte(fmt.Sprintf("ERROR bad request: unknown command: %s\n", tool)), 1
 	}
 	res, err := h(j, args, stdin)
 	var usage *usageError
@@ -78,7 +81,10 @@ func (j *Juju) Run(tool string, args []string, stdin []byte) (stdout, stderr []b
 	}
 }
 
-// format prints v as Juju's --format does (juju/cmd output.go).
+// format prints v as juju/cmd v3's formatters do (output.go): JSON with a
+// newline, nil included; YAML by yaml.v2, nothing for nil; smart prints
+// strings and string lists bare, booleans as True/False (as pyjuju did),
+// nothing for nil or "", and YAML for anything else.
 func format(name string, v any) ([]byte, error) {
 	switch name {
 	case "json":
@@ -89,28 +95,27 @@ func format(name string, v any) ([]byte, error) {
 		return append(b, '\n'), nil
 	case "yaml":
 		return formatYAML(v)
-	default: // smart
-		switch v := v.(type) {
-		case nil:
-			return nil, nil
-		case string:
-			if v == "" {
-				return nil, nil
-			}
-			return []byte(v + "\n"), nil
-		case []string:
-			if len(v) == 0 {
-				return nil, nil
-			}
-			return []byte(strings.Join(v, "\n") + "\n"), nil
-		case bool:
-			if v {
-				return []byte("True\n"), nil
-			}
-			return []byte("False\n"), nil
+	}
+	var s string
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		s = v
+	case []string:
+		s = strings.Join(v, "\n")
+	case bool:
+		s = "False"
+		if v {
+			s = "True"
 		}
+	default:
 		return formatYAML(v)
 	}
+	if s == "" {
+		return nil, nil
+	}
+	return []byte(s + "\n"), nil
 }
 
 func formatYAML(v any) ([]byte, error) {
@@ -121,24 +126,55 @@ func formatYAML(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b = []byte(strings.TrimRight(string(b), "\n"))
+	// FormatYaml trims trailing newlines but never the first byte.
+	for len(b) > 1 && b[len(b)-1] == '\n' {
+		b = b[:len(b)-1]
+	}
 	if len(b) == 0 {
 		return nil, nil
 	}
 	return append(b, '\n'), nil
 }
 
+// printed is Output.Write: v in the --format asked for, on stdout or in the
+// file -o names.
 func printed(c *cmdline, v any) (result, error) {
 	name := c.flags["format"]
 	if name == "" {
 		name = "smart"
 	}
 	out, err := format(name, v)
-	return result{stdout: out}, err
+	if err != nil {
+		return result{}, err
+	}
+	if path := c.flags["o"]; path != "" {
+		path, err := absPath(path)
+		if err != nil {
+			return result{}, err
+		}
+		return result{}, os.WriteFile(path, out, 0o644)
+	}
+	return result{stdout: out}, nil
+}
+
+// absPath is how juju/cmd resolves a file argument: "~" is the home
+// directory (utils.NormalizePath), anything relative is relative to the
+// directory the tool runs in (Context.AbsPath), and errors name the
+// absolute path.
+func absPath(path string) (string, error) {
+	if path == "~" || strings.HasPrefix(path, "~/") {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		path = home + path[1:]
+	}
+	return filepath.Abs(path)
 }
 
 // relationOption is -r/--relation: the value must name a relation of the
-// unit, checked while parsing as Juju does.
+// unit, checked while parsing as Juju's relationIdValue does. A broken
+// relation is still one of the unit's until it is removed.
 func (j *Juju) relationOption() option {
 	return option{names: []string{"r", "relation"}, check: func(v string) error {
 		id, err := parseID(v)
@@ -164,17 +200,30 @@ func (j *Juju) relationFromFlags(c *cmdline) (*Relation, error) {
 	return nil, usagef("no relation id specified")
 }
 
+// remoteApp is the running relation hook's remote application
+// (JUJU_REMOTE_APP), which Juju knows in every relation hook: "" outside
+// them.
+func (j *Juju) remoteApp() string {
+	if r := j.relation(j.HookRelation); r != nil {
+		return r.RemoteApp
+	}
+	return ""
+}
+
 func (j *Juju) configGet(argv []string, _ []byte) (result, error) {
-	c, err := parseFlags([]option{formatOption(), {names: []string{"a", "all"}, isBool: true}}, argv)
+	c, err := parseFlags(append(outputOptions(), option{names: []string{"a", "all"}, isBool: true}), argv)
 	if err != nil {
 		return result{}, err
 	}
 	var key string
-	if len(c.args) > 0 {
-		key, c.args = c.args[0], c.args[1:]
-	}
-	if err := checkEmpty(c.args); err != nil {
-		return result{}, err
+	if c.args != nil {
+		key = c.args[0]
+		if key != "" && c.boolean("a") {
+			return result{}, usagef("cannot use argument --all together with key %q", key)
+		}
+		if err := checkEmpty(c.args[1:]); err != nil {
+			return result{}, err
+		}
 	}
 	if key != "" {
 		return printed(c, j.Config[key])
@@ -190,7 +239,7 @@ func (j *Juju) configGet(argv []string, _ []byte) (result, error) {
 }
 
 func (j *Juju) credentialGet(argv []string, _ []byte) (result, error) {
-	c, err := parseFlags([]option{formatOption()}, argv)
+	c, err := parseFlags(outputOptions(), argv)
 	if err != nil {
 		return result{}, err
 	}
@@ -200,14 +249,17 @@ func (j *Juju) credentialGet(argv []string, _ []byte) (result, error) {
 	if !j.Trusted {
 		return result{}, errors.New("cannot access cloud credentials: permission denied")
 	}
-	if j.Credential == nil {
-		return printed(c, map[string]any{})
+	// Juju always has a spec for the model's cloud; a trusted fake without
+	// one prints the empty spec, type and name still there.
+	spec := CloudSpec{}
+	if j.Credential != nil {
+		spec = *j.Credential
 	}
-	return printed(c, j.Credential)
+	return printed(c, &spec)
 }
 
 func (j *Juju) relationIDs(argv []string, _ []byte) (result, error) {
-	c, err := parseFlags([]option{formatOption()}, argv)
+	c, err := parseFlags(outputOptions(), argv)
 	if err != nil {
 		return result{}, err
 	}
@@ -218,24 +270,26 @@ func (j *Juju) relationIDs(argv []string, _ []byte) (result, error) {
 	if len(c.args) > 0 {
 		name, c.args = c.args[0], c.args[1:]
 	} else if name == "" {
-		return result{}, usagef("no relation name specified")
+		// Juju 2.9 said "no relation name specified".
+		return result{}, usagef("no endpoint name specified")
 	}
 	if err := checkEmpty(c.args); err != nil {
 		return result{}, err
 	}
 	ids := []string{}
 	for id, r := range j.Relations {
-		if r.Endpoint == name {
+		// HookContext.RelationIds leaves out broken relations.
+		if r.Endpoint == name && !r.Broken {
 			ids = append(ids, fmt.Sprintf("%s:%d", r.Endpoint, id))
 		}
 	}
 	// Juju sorts the strings, so "clients:10" comes before "clients:9".
-	sort.Strings(ids)
+	slices.Sort(ids)
 	return printed(c, ids)
 }
 
 func (j *Juju) relationList(argv []string, _ []byte) (result, error) {
-	c, err := parseFlags([]option{formatOption(), j.relationOption(), {names: []string{"app"}, isBool: true}}, argv)
+	c, err := parseFlags(append(outputOptions(), j.relationOption(), option{names: []string{"app"}, isBool: true}), argv)
 	if err != nil {
 		return result{}, err
 	}
@@ -257,11 +311,8 @@ func (j *Juju) relationList(argv []string, _ []byte) (result, error) {
 	return printed(c, units)
 }
 
-// unitName is names.IsValidUnit, near enough: "app/N".
-var unitName = regexp.MustCompile(`^[a-z][a-z0-9]*(?:-[a-z0-9]*[a-z][a-z0-9]*)*/[0-9]+$`)
-
 func (j *Juju) relationGet(argv []string, _ []byte) (result, error) {
-	c, err := parseFlags([]option{formatOption(), j.relationOption(), {names: []string{"app"}, isBool: true}}, argv)
+	c, err := parseFlags(append(outputOptions(), j.relationOption(), option{names: []string{"app"}, isBool: true}), argv)
 	if err != nil {
 		return result{}, err
 	}
@@ -276,22 +327,9 @@ func (j *Juju) relationGet(argv []string, _ []byte) (result, error) {
 			key = ""
 		}
 	}
-	// Who to read: the unit given, else the hook's remote unit, else (as
-	// Juju does) the remote application.
-	app := c.boolean("app")
-	var target string
-	switch {
-	case len(c.args) > 0:
-		target, c.args = c.args[0], c.args[1:]
-		if app && unitName.MatchString(target) {
-			target, _, _ = strings.Cut(target, "/")
-		}
-	case app:
-		target = r.RemoteApp
-	case j.RemoteUnit != "":
-		target = j.RemoteUnit
-	default:
-		target, app = r.RemoteApp, true
+	target, app, err := j.unitOrApp(c)
+	if err != nil {
+		return result{}, err
 	}
 	if err := checkEmpty(c.args); err != nil {
 		return result{}, err
@@ -309,9 +347,45 @@ func (j *Juju) relationGet(argv []string, _ []byte) (result, error) {
 	return printed(c, nil)
 }
 
+// unitOrApp is relation-get's determineUnitOrAppName: whose settings to
+// read. The unit given (an application with --app, a unit standing for
+// its application), else the hook's remote unit, else its remote
+// application.
+func (j *Juju) unitOrApp(c *cmdline) (target string, app bool, err error) {
+	app = c.boolean("app")
+	if len(c.args) > 0 {
+		given := c.args[0]
+		c.args = c.args[1:]
+		switch {
+		case app && names.IsValidApplication(given):
+			return given, true, nil
+		case app && names.IsValidUnit(given):
+			name, _ := names.UnitApplication(given)
+			return name, true, nil
+		case app:
+			// Juju goes on with no name, which no databag has.
+			return "", true, nil
+		case names.IsValidUnit(given):
+			return given, false, nil
+		case names.IsValidApplication(given):
+			return "", false, usagef("expected unit name, got application name %q", given)
+		default:
+			return "", false, usagef("invalid unit name %q", given)
+		}
+	}
+	if !app && j.RemoteUnit != "" {
+		return j.RemoteUnit, false, nil
+	}
+	if remote := j.remoteApp(); remote != "" {
+		return remote, true, nil
+	}
+	return "", false, usagef("no unit or application specified")
+}
+
 // readSettings is what the uniter answers for relation-get: the local
-// databags from the hook context, the others from the controller, which
-// refuses units and applications not in the relation.
+// databags from the hook context (pending writes included), the others
+// from the controller, which refuses units and applications not in the
+// relation.
 func (j *Juju) readSettings(r *Relation, target string, app bool) (map[string]string, error) {
 	if app {
 		switch {
@@ -326,9 +400,6 @@ func (j *Juju) readSettings(r *Relation, target string, app bool) (map[string]st
 	if target == j.Unit {
 		return r.databag(target), nil
 	}
-	if !unitName.MatchString(target) {
-		return nil, fmt.Errorf("%q is not a valid unit", target)
-	}
 	if remoteApp, _, _ := strings.Cut(target, "/"); remoteApp != r.RemoteApp {
 		return nil, errors.New("permission denied")
 	}
@@ -340,10 +411,14 @@ func (j *Juju) readSettings(r *Relation, target string, app bool) (map[string]st
 	return nonNil(data), nil
 }
 
-// keyValues is juju/utils keyvalues.Parse with empty values allowed.
+// keyValues is juju/utils/v3 keyvalues.Parse with empty values allowed:
+// empty arguments are skipped, keys and values trimmed.
 func keyValues(args []string) (map[string]string, error) {
 	kvs := map[string]string{}
 	for _, a := range args {
+		if a == "" {
+			continue
+		}
 		k, v, ok := strings.Cut(a, "=")
 		if !ok {
 			return nil, usagef("expected \"key=value\", got %q", a)
@@ -360,24 +435,32 @@ func keyValues(args []string) (map[string]string, error) {
 	return kvs, nil
 }
 
-// settingsFile reads --file: a YAML map of strings, "-" being stdin; the
-// key=value arguments override it.
+// settingsFile reads --file as relation-set and state-set do: the file
+// (stdin for "-"; no file for "") is a YAML map decoded by yaml.v2 into
+// map[string]string, Juju's readSettings. Scalars keep their text
+// (1.50, 0755, yes, true stay as written), null reads as "", and a
+// repeated key keeps its last value (yaml.v3 would refuse it); a nested
+// map or list is an error. The key=value arguments override the file.
 func settingsFile(c *cmdline, stdin []byte, overrides map[string]string) (map[string]string, error) {
-	settings := map[string]string{}
-	if path, ok := c.flags["file"]; ok {
-		data := stdin
-		if path != "-" {
-			var err error
-			if data, err = os.ReadFile(path); err != nil {
-				return nil, err
-			}
-		}
-		if err := yaml.Unmarshal(data, &settings); err != nil {
+	path := c.flags["file"]
+	if path == "" {
+		return overrides, nil
+	}
+	data := stdin
+	if path != "-" {
+		abs, err := absPath(path)
+		if err != nil {
 			return nil, err
 		}
-		if settings == nil {
-			settings = map[string]string{}
+		if data, err = os.ReadFile(abs); err != nil {
+			return nil, err
 		}
+	}
+	settings := map[string]string{}
+	// Juju passes the map itself, not a pointer: a null document empties
+	// it rather than failing.
+	if err := yaml.Unmarshal(data, settings); err != nil {
+		return nil, err
 	}
 	maps.Copy(settings, overrides)
 	return settings, nil
@@ -402,7 +485,8 @@ func (j *Juju) relationSet(argv []string, stdin []byte) (result, error) {
 		return result{}, err
 	}
 	var res result
-	if c.has("format") {
+	if c.flags["format"] != "" {
+		// Juju's own text, without a newline.
 		res.stderr = `--format flag deprecated for command "relation-set"`
 	}
 	settings, err := settingsFile(c, stdin, overrides)
@@ -474,7 +558,7 @@ func (j *Juju) applicationVersionSet(argv []string, _ []byte) (result, error) {
 }
 
 func (j *Juju) isLeader(argv []string, _ []byte) (result, error) {
-	c, err := parseFlags([]option{formatOption()}, argv)
+	c, err := parseFlags(outputOptions(), argv)
 	if err != nil {
 		return result{}, err
 	}
@@ -484,9 +568,11 @@ func (j *Juju) isLeader(argv []string, _ []byte) (result, error) {
 	return printed(c, j.Leader)
 }
 
-// logLevels are loggo's level names.
+// logLevels are loggo's level names (loggo.ParseLevel, any case).
+// UNSPECIFIED parses, but loggo drops what is logged at it.
 var logLevels = map[string]string{
-	"TRACE": "TRACE", "DEBUG": "DEBUG", "INFO": "INFO",
+	"UNSPECIFIED": "",
+	"TRACE":       "TRACE", "DEBUG": "DEBUG", "INFO": "INFO",
 	"WARN": "WARNING", "WARNING": "WARNING", "ERROR": "ERROR", "CRITICAL": "CRITICAL",
 }
 
@@ -503,7 +589,7 @@ func (j *Juju) jujuLog(argv []string, _ []byte) (result, error) {
 		return result{}, usagef("no message specified")
 	}
 	var res result
-	if c.has("format") {
+	if c.flags["format"] != "" {
 		res.stderr = `--format flag deprecated for command "juju-log"`
 	}
 	level := "INFO"
@@ -517,6 +603,9 @@ func (j *Juju) jujuLog(argv []string, _ []byte) (result, error) {
 			j.Logs = append(j.Logs, LogEntry{Level: "WARNING", Message: fmt.Sprintf("Specified log level of %q is not valid", l)})
 		}
 	}
+	if level == "" {
+		return res, nil
+	}
 	prefix := ""
 	if r := j.relation(j.HookRelation); r != nil {
 		prefix = j.HookRelation + ": "
@@ -526,7 +615,7 @@ func (j *Juju) jujuLog(argv []string, _ []byte) (result, error) {
 }
 
 func (j *Juju) stateGet(argv []string, _ []byte) (result, error) {
-	c, err := parseFlags([]option{formatOption(), {names: []string{"strict"}, isBool: true}}, argv)
+	c, err := parseFlags(append(outputOptions(), option{names: []string{"strict"}, isBool: true}), argv)
 	if err != nil {
 		return result{}, err
 	}
@@ -567,12 +656,27 @@ func (j *Juju) stateSet(argv []string, stdin []byte) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	before := maps.Clone(j.State)
 	if j.State == nil {
 		j.State = map[string]string{}
 	}
-	// Unlike relation-set, an empty value is stored: deleting is
-	// state-delete's job.
-	maps.Copy(j.State, values)
+	// The hook context checks each pair as it sets it, so a refused pair
+	// leaves the ones set before it (Juju walks a map; the fake walks in
+	// sorted order). Unlike relation-set, an empty value is stored:
+	// deleting is state-delete's job.
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		if err := checkTupleSize(k, values[k]); err != nil {
+			return result{}, err
+		}
+		j.State[k] = values[k]
+	}
+	if j.Hook == nil {
+		// No hook running: this call is its own commit.
+		if err := checkCommitState(j.State, j.maxCharmStateSize()); err != nil {
+			j.State = before
+			return result{}, err
+		}
+	}
 	return result{}, nil
 }
 
@@ -581,32 +685,38 @@ func (j *Juju) stateDelete(argv []string, _ []byte) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	if len(c.args) == 0 {
+	if c.args == nil {
 		return result{}, nil
 	}
 	if err := checkEmpty(c.args[1:]); err != nil {
 		return result{}, err
 	}
-	delete(j.State, c.args[0])
+	if c.args[0] != "" {
+		delete(j.State, c.args[0])
+	}
 	return result{}, nil
 }
 
 var errNoAction = errors.New("not running an action")
 
 func (j *Juju) actionGet(argv []string, _ []byte) (result, error) {
-	c, err := parseFlags([]option{formatOption()}, argv)
+	c, err := parseFlags(outputOptions(), argv)
 	if err != nil {
 		return result{}, err
 	}
 	var path []string
 	if len(c.args) > 0 {
-		path, c.args = strings.Split(c.args[0], "."), c.args[1:]
-	}
-	if err := checkEmpty(c.args); err != nil {
-		return result{}, err
+		if err := checkEmpty(c.args[1:]); err != nil {
+			return result{}, err
+		}
+		path = strings.Split(c.args[0], ".")
 	}
 	if j.Action == nil {
 		return result{}, errNoAction
+	}
+	if len(path) == 0 {
+		// Juju prints {} for an action without params.
+		return printed(c, nonNil(j.Action.Params))
 	}
 	var v any = j.Action.Params
 	for _, k := range path {
@@ -620,7 +730,8 @@ func (j *Juju) actionGet(argv []string, _ []byte) (result, error) {
 	return printed(c, v)
 }
 
-// actionKey and reservedActionKeys are action-set's rules.
+// actionKey and reservedActionKeys are action-set's rules (juju/charm
+// GetActionNameRule, jujuc action-set.go).
 var (
 	actionKey          = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
 	reservedActionKeys = []string{"stdout", "stdout-encoding", "stderr", "stderr-encoding"}
@@ -644,7 +755,7 @@ func (j *Juju) actionSet(argv []string, _ []byte) (result, error) {
 		path := strings.Split(k, ".")
 		for _, p := range path {
 			if !actionKey.MatchString(p) {
-				return result{}, usagef("key %q must start and end with lowercase alphanumeric, and contain only lowercase alphanumeric and hyphens", p)
+				return result{}, usagef("key %q must start and end with lowercase alphanumeric, and contain only lowercase alphanumeric, hyphens and periods", p)
 			}
 			if slices.Contains(reservedActionKeys, p) {
 				return result{}, usagef("cannot set reserved action key %q", p)

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
 )
 
@@ -72,14 +72,25 @@ func TestRun(t *testing.T) {
 		name: "credential-get after trust",
 		setup: func() *hooktoolstest.Juju {
 			j := hooktoolstest.New(unit)
-			j.Trust(hooktools.CloudSpec{Type: "vsphere", Endpoint: "vc", Credential: &hooktools.CloudCredential{
+			j.Trust(hooktoolstest.CloudSpec{Type: "vsphere", Endpoint: "vc", Credential: &hooktoolstest.CloudCredential{
 				AuthType: "userpass", Attrs: map[string]string{"user": "u", "password": "p"},
 			}})
 			return j
 		},
+		tool: "credential-get",
+		args: []string{"--format=json"},
+		// type and name always, auth-type always within a credential.
+		wantOut: `{"type":"vsphere","name":"","endpoint":"vc","credential":{"auth-type":"userpass","attrs":{"password":"p","user":"u"}}}` + "\n",
+	}, {
+		name: "credential-get of a trusted model without a spec prints its keys",
+		setup: func() *hooktoolstest.Juju {
+			j := hooktoolstest.New(unit)
+			j.Trusted = true
+			return j
+		},
 		tool:    "credential-get",
 		args:    []string{"--format=json"},
-		wantOut: `{"type":"vsphere","endpoint":"vc","credential":{"auth-type":"userpass","attrs":{"password":"p","user":"u"}}}` + "\n",
+		wantOut: `{"type":"","name":""}` + "\n",
 	}, {
 		name:     "credential-get refuses arguments",
 		setup:    func() *hooktoolstest.Juju { return hooktoolstest.New(unit) },
@@ -111,8 +122,37 @@ func TestRun(t *testing.T) {
 		setup:    func() *hooktoolstest.Juju { return hooktoolstest.New(unit) },
 		tool:     "relation-ids",
 		args:     []string{"--format=json"},
-		wantErr:  "ERROR no relation name specified\n",
+		wantErr:  "ERROR no endpoint name specified\n",
 		wantCode: 2,
+	}, {
+		name: "relation-ids defaults to the hook's endpoint",
+		setup: func() *hooktoolstest.Juju {
+			j := related()
+			j.AddRelation("other", "x")
+			j.HookRelation = "clients:0"
+			return j
+		},
+		tool:    "relation-ids",
+		args:    []string{"--format=json"},
+		wantOut: `["clients:0"]` + "\n",
+	}, {
+		name:     "relation-ids refuses a second name",
+		setup:    related,
+		tool:     "relation-ids",
+		args:     []string{"clients", "other"},
+		wantErr:  "ERROR unrecognized args: [\"other\"]\n",
+		wantCode: 2,
+	}, {
+		name: "relation-ids leaves out a broken relation",
+		setup: func() *hooktoolstest.Juju {
+			j := related()
+			j.AddRelation("clients", "kw", "kw/0")
+			j.BreakRelation("clients:0")
+			return j
+		},
+		tool:    "relation-ids",
+		args:    []string{"clients"},
+		wantOut: "clients:1\n",
 	}, {
 		name:    "relation-list",
 		setup:   related,
@@ -183,6 +223,17 @@ func TestRun(t *testing.T) {
 		setup:   related,
 		tool:    "relation-get",
 		args:    []string{"-r", "clients:0", "--format=json", "-", unit},
+		wantOut: `{"egress-subnets":"10.0.0.10/32","ingress-address":"10.0.0.10","private-address":"10.0.0.10"}` + "\n",
+	}, {
+		name: "relation-get of a unit with no address Juju knows",
+		setup: func() *hooktoolstest.Juju {
+			j := hooktoolstest.New(unit)
+			j.Address, j.EgressSubnets = "", ""
+			j.AddRelation("clients", "kcp", "kcp/0")
+			return j
+		},
+		tool:    "relation-get",
+		args:    []string{"-r", "clients:0", "--format=json", "-", unit},
 		wantOut: "{}\n",
 	}, {
 		name: "relation-get of a departed unit still reads",
@@ -249,21 +300,30 @@ func TestRun(t *testing.T) {
 		args:  []string{"-r", "clients:0", "--file", "-", "user=admin"},
 		stdin: "user: ignored\npassword: '\"s3cret\"'\nrespool_path: '\"\"'\ngone: ''\n",
 		check: func(t *testing.T, j *hooktoolstest.Juju) {
-			assert.Equal(t, map[string]string{"user": "admin", "password": `"s3cret"`, "respool_path": `""`}, j.LocalData("clients:0"))
+			assert.Equal(t, map[string]string{"user": "admin", "password": `"s3cret"`, "respool_path": `""`}, j.CharmData("clients:0"))
 		},
 	}, {
 		name: "relation-set with an empty value deletes",
 		setup: func() *hooktoolstest.Juju {
 			j := related()
-			j.SetRemoteData("clients:0", unit, map[string]string{"a": "1", "b": "2"})
+			j.SetLocalData("clients:0", map[string]string{"a": "1", "b": "2", "c": "3"})
 			return j
 		},
 		tool: "relation-set",
 		args: []string{"-r", "clients:0", "--file=-"},
-		// A YAML null reads as empty too.
-		stdin: "a: \"\"\nb: null\n",
+		// A YAML null, or no value at all, reads as empty too.
+		stdin: "a: \"\"\nb: null\nc:\n",
 		check: func(t *testing.T, j *hooktoolstest.Juju) {
-			assert.Empty(t, j.LocalData("clients:0"))
+			assert.Empty(t, j.CharmData("clients:0"))
+		},
+	}, {
+		name:  "relation-set may delete the addresses Juju wrote",
+		setup: related,
+		tool:  "relation-set",
+		args:  []string{"-r", "clients:0", "private-address="},
+		check: func(t *testing.T, j *hooktoolstest.Juju) {
+			assert.Equal(t, map[string]string{"ingress-address": "10.0.0.10", "egress-subnets": "10.0.0.10/32"}, j.LocalData("clients:0"))
+			assert.Equal(t, map[string]string{}, j.CharmData("clients:0"))
 		},
 	}, {
 		name:     "relation-set --app needs leadership",
@@ -283,7 +343,7 @@ func TestRun(t *testing.T) {
 		args: []string{"-r", "clients:0", "--app", "k=v"},
 		check: func(t *testing.T, j *hooktoolstest.Juju) {
 			assert.Equal(t, map[string]string{"k": "v"}, j.Relations[0].AppData["vsphere-integrator"])
-			assert.Empty(t, j.LocalData("clients:0"))
+			assert.Empty(t, j.CharmData("clients:0"))
 		},
 	}, {
 		name:     "relation-set of an unknown relation",
@@ -447,7 +507,7 @@ func TestRun(t *testing.T) {
 		name: "action-get of a nested key",
 		setup: func() *hooktoolstest.Juju {
 			j := hooktoolstest.New(unit)
-			j.StartAction("verify", map[string]any{"filter": map[string]any{"kind": "ds"}})
+			require.NoError(t, j.StartAction("verify", map[string]any{"filter": map[string]any{"kind": "ds"}}))
 			return j
 		},
 		tool:    "action-get",
@@ -457,7 +517,7 @@ func TestRun(t *testing.T) {
 		name: "action-set nests dotted keys",
 		setup: func() *hooktoolstest.Juju {
 			j := hooktoolstest.New(unit)
-			j.StartAction("verify", nil)
+			require.NoError(t, j.StartAction("verify", nil))
 			return j
 		},
 		tool: "action-set",
@@ -472,7 +532,7 @@ func TestRun(t *testing.T) {
 		name: "action-set refuses a reserved key",
 		setup: func() *hooktoolstest.Juju {
 			j := hooktoolstest.New(unit)
-			j.StartAction("verify", nil)
+			require.NoError(t, j.StartAction("verify", nil))
 			return j
 		},
 		tool:     "action-set",
@@ -483,7 +543,7 @@ func TestRun(t *testing.T) {
 		name: "action-fail without a message",
 		setup: func() *hooktoolstest.Juju {
 			j := hooktoolstest.New(unit)
-			j.StartAction("verify", nil)
+			require.NoError(t, j.StartAction("verify", nil))
 			return j
 		},
 		tool: "action-fail",
@@ -495,7 +555,7 @@ func TestRun(t *testing.T) {
 		name: "action-log",
 		setup: func() *hooktoolstest.Juju {
 			j := hooktoolstest.New(unit)
-			j.StartAction("verify", nil)
+			require.NoError(t, j.StartAction("verify", nil))
 			return j
 		},
 		tool: "action-log",
@@ -517,7 +577,7 @@ func TestRun(t *testing.T) {
 		name:     "an unknown tool",
 		setup:    func() *hooktoolstest.Juju { return hooktoolstest.New(unit) },
 		tool:     "leader-set",
-		wantErr:  "ERROR unknown hook tool \"leader-set\"\n",
+		wantErr:  "ERROR bad request: unknown command: leader-set\n",
 		wantCode: 1,
 	}}
 	for _, tt := range tests {
