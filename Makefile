@@ -3,17 +3,37 @@ GO      ?= go
 CHARM   := vsphere-integrator.charm
 BIN     := build/bin/vsphere-integrator
 FAKE    := build/bin/fakejuju
+PACK    := build/bin/charmpack
+# The architectures of manifest.yaml and charmcraft.yaml; `make charms`
+# builds one archive for each (cmd/charmpack's tests check they agree).
+ARCHES  := amd64 arm64 s390x
 # The charm binary runs on any Ubuntu base: static, reproducible, stripped.
 GOBUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w"
 
-.PHONY: all build charm fakejuju test test-unit test-consumer lint demo bench install clean
+.PHONY: all build charm charms charmpack fakejuju test test-unit test-consumer lint demo bench install clean FORCE
 all: charm
 
 build:
 	$(GOBUILD) -o $(BIN) ./cmd/vsphere-integrator
 
-charm: build
-	$(GO) run ./cmd/charmpack -src . -bin $(BIN) -o $(CHARM)
+# A tool for this machine, whatever GOARCH the charm is built for.
+charmpack:
+	GOOS= GOARCH= $(GO) build -o $(PACK) ./cmd/charmpack
+
+# The charm for this machine's architecture (or GOARCH's, when set):
+# charmpack reads the binary's and names only that one in the manifest.
+charm: build charmpack
+	$(PACK) -src . -bin $(BIN) -o $(CHARM)
+
+# One charm per architecture, each with its own cross-compiled static
+# binary: vsphere-integrator_amd64.charm, _arm64.charm, _s390x.charm.
+charms: $(ARCHES:%=vsphere-integrator_%.charm)
+
+vsphere-integrator_%.charm: charmpack FORCE
+	GOARCH=$* $(GOBUILD) -o build/$*/vsphere-integrator ./cmd/vsphere-integrator
+	$(PACK) -src . -bin build/$*/vsphere-integrator -arch $* -o $@
+
+FORCE:
 
 fakejuju:
 	$(GO) build -o $(FAKE) ./cmd/fakejuju
@@ -40,16 +60,24 @@ test-unit:
 test-consumer:
 	cd tests && $(GO) test -count=1 ./...
 
+# Besides gofmt and vet: both modules tidy (go.mod says what the code
+# imports), every Markdown table well formed (GitHub shows a broken one as
+# raw pipes), and no file citing notes that are not in the repository or
+# a docs/ file that does not exist.
 lint:
 	@out=$$(gofmt -l cmd internal tests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd tests && $(GO) vet ./...
+	$(GO) mod tidy -diff
+	cd tests && $(GO) mod tidy -diff
+	$(GO) run ./cmd/mdlint tables README.md docs/*.md
+	$(GO) run ./cmd/mdlint cites
 
 # For `charmcraft pack` (charmcraft.yaml's make part).
 install: build
 	mkdir -p $(DESTDIR)/bin
 	cp $(BIN) $(DESTDIR)/bin/
-	cp -r dispatch hooks actions metadata.yaml config.yaml actions.yaml README.md icon.svg $(DESTDIR)/
+	cp dispatch metadata.yaml config.yaml actions.yaml README.md icon.svg $(DESTDIR)/
 
 clean:
-	rm -rf build $(CHARM)
+	rm -rf build $(CHARM) $(ARCHES:%=vsphere-integrator_%.charm)

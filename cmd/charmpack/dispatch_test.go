@@ -113,17 +113,6 @@ func TestDispatchInstall(t *testing.T) {
 	assertNoSecretOnArgv(t, j)
 }
 
-// TestOldAgentHookShim: agents before Juju 2.8 run hooks/<name> with no
-// JUJU_DISPATCH_PATH.
-func TestOldAgentHookShim(t *testing.T) {
-	u := newUnit(t, nil)
-	code, stderr := u.run(t, "hooks/config-changed", nil)
-	assert.Equal(t, 0, code, stderr)
-	j := u.juju(t)
-	assert.Equal(t, "waiting", j.Status.Name)
-	assert.NotEmpty(t, j.CallsTo("credential-get"))
-}
-
 func TestUnknownEventChangesNothing(t *testing.T) {
 	u := newUnit(t, nil)
 	before, err := os.ReadFile(u.state)

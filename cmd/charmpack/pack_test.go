@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	jujucharm "github.com/juju/charm/v12"
+	"github.com/juju/charm/v12/assumes"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
@@ -24,6 +25,7 @@ var built struct {
 	dir     string // temp dir holding everything
 	charm   string // vsphere-integrator.charm
 	fakeBin string // dir with the fake hook tools
+	arch    string // the host's architecture, as Juju names it
 }
 
 const repo = "../.."
@@ -63,7 +65,10 @@ func buildAll() (func(*testing.M) int, error) {
 		return nil, err
 	}
 	built.charm = filepath.Join(dir, "vsphere-integrator.charm")
-	if err := pack(repo, bin, built.charm); err != nil {
+	if built.arch, err = binaryArch(bin); err != nil {
+		return nil, err
+	}
+	if err := pack(repo, bin, "", built.charm); err != nil {
 		return nil, err
 	}
 	return func(m *testing.M) int {
@@ -117,13 +122,21 @@ func TestCharmAsJujuReadsIt(t *testing.T) {
 			}
 			sort.Strings(actions)
 			assert.Equal(t, []string{"check-prerequisites", "cloud-config", "enable-disk-uuid", "refresh-credentials", "verify"}, actions)
-			for _, a := range actions {
-				// Agents before Juju 2.8 run actions/<name> directly.
-				info, err := os.Stat(filepath.Join(repo, "actions", a))
-				if assert.NoError(t, err, a) {
-					assert.Equal(t, os.FileMode(0o755), info.Mode().Perm(), a)
-				}
-			}
+
+			// state-get/set/delete and dispatch exist from Juju 2.8: the
+			// metadata says so in the form juju/charm (and so a
+			// controller) reads.
+			require.NotNil(t, meta.Assumes, "metadata assumes")
+			all, ok := meta.Assumes.Expression.(assumes.CompositeExpression)
+			require.True(t, ok, "assumes: %#v", meta.Assumes.Expression)
+			assert.Equal(t, assumes.AllOfExpression, all.ExprType)
+			require.Len(t, all.SubExpressions, 1)
+			juju, ok := all.SubExpressions[0].(assumes.FeatureExpression)
+			require.True(t, ok, "assumes: %#v", all.SubExpressions[0])
+			assert.Equal(t, "juju", juju.Name)
+			assert.Equal(t, assumes.VersionGTE, juju.Constraint)
+			require.NotNil(t, juju.Version)
+			assert.Equal(t, "2.8.0", juju.Version.String())
 
 			m := ch.Manifest()
 			require.NotNil(t, m)
@@ -132,7 +145,12 @@ func TestCharmAsJujuReadsIt(t *testing.T) {
 			for _, b := range m.Bases {
 				bases = append(bases, b.Name+"@"+b.Channel.Track+"/"+strings.Join(b.Architectures, ","))
 			}
-			assert.Equal(t, []string{"ubuntu@20.04/amd64", "ubuntu@22.04/amd64", "ubuntu@24.04/amd64"}, bases)
+			archs := strings.Join(architectures, ",")
+			if name == "archive" {
+				// One binary, one architecture.
+				archs = built.arch
+			}
+			assert.Equal(t, []string{"ubuntu@20.04/" + archs, "ubuntu@22.04/" + archs, "ubuntu@24.04/" + archs}, bases)
 		})
 	}
 }
@@ -152,18 +170,12 @@ func TestArchiveLayout(t *testing.T) {
 	for _, f := range []string{"metadata.yaml", "config.yaml", "actions.yaml", "manifest.yaml", "README.md", "icon.svg"} {
 		assert.Equal(t, os.FileMode(0o644), modes[f], f)
 	}
-	hooks, err := os.ReadDir(filepath.Join(repo, "hooks"))
-	require.NoError(t, err)
-	require.NotEmpty(t, hooks)
-	for _, h := range hooks {
-		assert.Equal(t, os.FileMode(0o755), modes["hooks/"+h.Name()], h.Name())
-	}
-	for name := range modes {
-		assert.False(t, strings.HasSuffix(name, ".go"), "no source in the charm: %s", name)
-	}
+	// Nothing else: with dispatch, Juju >= 2.8 needs no hooks/ or
+	// actions/ shims, and no source belongs in the charm.
+	assert.Len(t, modes, 8, "entries: %v", modes)
 
 	again := filepath.Join(t.TempDir(), "again.charm")
-	require.NoError(t, pack(repo, filepath.Join(built.dir, "vsphere-integrator"), again))
+	require.NoError(t, pack(repo, filepath.Join(built.dir, "vsphere-integrator"), "", again))
 	a, _ := os.ReadFile(built.charm)
 	b, _ := os.ReadFile(again)
 	assert.True(t, bytes.Equal(a, b), "packing is reproducible")

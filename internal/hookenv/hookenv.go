@@ -59,9 +59,9 @@ func (c Context) RelationHook() (endpoint, event string, ok bool) {
 	return c.Name[:i], c.Name[i+len("-relation-"):], true
 }
 
-// Parse reads the context from getenv. argv0 is the fallback for agents
-// older than Juju 2.8, which run hooks/<name> directly without
-// JUJU_DISPATCH_PATH.
+// Parse reads the context from getenv. argv0 names the event only when
+// JUJU_DISPATCH_PATH is unset, which Juju (>= 2.8, the minimum the charm
+// assumes) never does: it is for the binary run by hand as hooks/<name>.
 func Parse(getenv func(string) string, argv0 string) (Context, error) {
 	c := Context{
 		CharmDir:         getenv("JUJU_CHARM_DIR"),
@@ -131,7 +131,7 @@ func event(dispatchPath, argv0 string) (Kind, string, error) {
 	case dispatchPath != "":
 		return "", "", fmt.Errorf("%w: JUJU_DISPATCH_PATH=%q is neither hooks/<name> nor actions/<name>", ErrNoEvent, dispatchPath)
 	case dir == "actions":
-		// Pre-2.8 agents ran actions/<name> directly too.
+		// Run by hand as actions/<name>, like hooks/<name> below.
 		return KindAction, name, nil
 	case name == "dispatch" || name == "vsphere-integrator":
 		return "", "", fmt.Errorf("%w: run as %q without JUJU_DISPATCH_PATH", ErrNoEvent, argv0)
