@@ -38,7 +38,7 @@ func TestParse(t *testing.T) {
 			want:  Context{Kind: KindHook, Name: "install"},
 		},
 		{
-			name:  "argv0 fallback for old agents",
+			name:  "argv0 when JUJU_DISPATCH_PATH is unset (run by hand)",
 			env:   base,
 			argv0: "/var/lib/juju/agents/unit-vsphere-integrator-0/charm/hooks/config-changed",
 			want:  Context{Kind: KindHook, Name: "config-changed"},
