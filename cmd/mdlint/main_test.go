@@ -182,3 +182,28 @@ func TestRepositoryTables(t *testing.T) {
 		}
 	}
 }
+
+// TestRepositoryCites runs the citation check on the whole tree, as make
+// lint does: no file cites notes outside the repository or a missing
+// docs/ file.
+func TestRepositoryCites(t *testing.T) {
+	root := filepath.Join("..", "..")
+	names, err := walk(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 10 {
+		t.Fatalf("walked only %d files under %s", len(names), root)
+	}
+	// Citations are relative to the repository root.
+	exists := func(p string) bool { _, err := os.Stat(filepath.Join(root, p)); return err == nil }
+	for _, name := range names {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range CheckCites(name, src, exists) {
+			t.Error(p)
+		}
+	}
+}
