@@ -9,9 +9,11 @@ require (
 	github.com/stretchr/testify v1.11.1
 	gopkg.in/gcfg.v1 v1.2.3
 	gopkg.in/yaml.v2 v2.4.0
+	k8s.io/api v0.29.15
 	k8s.io/apimachinery v0.29.15
 	k8s.io/cloud-provider v0.29.15
 	k8s.io/legacy-cloud-providers v0.29.15
+	sigs.k8s.io/yaml v1.3.0
 )
 
 require (
@@ -73,7 +75,6 @@ require (
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
-	k8s.io/api v0.29.15 // indirect
 	k8s.io/client-go v0.29.15 // indirect
 	k8s.io/component-base v0.29.15 // indirect
 	k8s.io/component-helpers v0.29.15 // indirect
@@ -82,5 +83,4 @@ require (
 	k8s.io/utils v0.0.0-20230726121419-3b25d923346b // indirect
 	sigs.k8s.io/json v0.0.0-20221116044647-bc3834ca7abd // indirect
 	sigs.k8s.io/structured-merge-diff/v4 v4.4.1 // indirect
-	sigs.k8s.io/yaml v1.3.0 // indirect
 )
