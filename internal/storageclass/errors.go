@@ -8,6 +8,8 @@ type ParamError struct {
 	Err   error
 }
 
-func (e *ParamError) Error() string { return fmt.Sprintf("invalid storage class %s: %v", e.Field, e.Err) }
+func (e *ParamError) Error() string {
+	return fmt.Sprintf("invalid storage class %s: %v", e.Field, e.Err)
+}
 
 func (e *ParamError) Unwrap() error { return e.Err }
