@@ -172,9 +172,9 @@ func TestStatusTable(t *testing.T) {
 				assert.Contains(t, msg, c)
 			}
 			if tt.published {
-				assert.Len(t, e.juju.LocalData(rel), len(integration.Keys))
+				assert.Len(t, e.juju.CharmData(rel), len(integration.Keys))
 			} else {
-				assert.Empty(t, e.juju.LocalData(rel), "nothing published while blocked")
+				assert.Empty(t, e.juju.CharmData(rel), "nothing published while blocked")
 			}
 			if tt.name == "verified and published" {
 				assert.NotEmpty(t, e.juju.ApplicationVersion)
@@ -242,7 +242,7 @@ func TestRelationBytesMatchPython(t *testing.T) {
 
 	want := golden(t, strings.ReplaceAll("127.0.0.1:PORT", "127.0.0.1:PORT", e.vc.URL.Host))
 	for _, rel := range rels {
-		assert.Equal(t, want, e.juju.LocalData(rel), rel)
+		assert.Equal(t, want, e.juju.CharmData(rel), rel)
 	}
 }
 
@@ -278,7 +278,7 @@ func TestPublishing(t *testing.T) {
 		e.hook("clients-relation-joined", rel, e.juju.Relations[relNum(rel)].Units[0])
 	}
 	for _, rel := range rels {
-		assert.Len(t, e.juju.LocalData(rel), 7, rel)
+		assert.Len(t, e.juju.CharmData(rel), 7, rel)
 	}
 
 	t.Run("joined with unchanged inputs opens no session and writes nothing", func(t *testing.T) {
@@ -357,8 +357,9 @@ func TestPublishing(t *testing.T) {
 	t.Run("relation broken forgets the relation", func(t *testing.T) {
 		e.juju.SetCredential(e.cloud("Rotated-Passw0rd"))
 		e.hook("update-status")
-		e.juju.RemoveRelation(rels[2])
+		e.juju.BreakRelation(rels[2])
 		e.hook("clients-relation-broken", rels[2])
+		e.juju.RemoveRelation(rels[2])
 		for k := range e.juju.State {
 			assert.NotContains(t, k, rels[2])
 		}
@@ -393,7 +394,7 @@ func TestSessions(t *testing.T) {
 
 	e.hook("clients-relation-joined", rel, "kubernetes-worker/0")
 	assert.EqualValues(t, 1, e.checks.Load(), "relation-joined opens no session")
-	assert.Len(t, e.juju.LocalData(rel), 7)
+	assert.Len(t, e.juju.CharmData(rel), 7)
 }
 
 // TestPythonCharmSwitch: relation data left by the Python charm (same
@@ -413,7 +414,7 @@ func TestPythonCharmSwitch(t *testing.T) {
 	name, msg := e.status()
 	require.Equal(t, "active", name, msg)
 	assert.Empty(t, callsTo(e.callsSince(mark), "relation-set"))
-	assert.Equal(t, left, e.juju.LocalData(rel))
+	assert.Equal(t, left, e.juju.CharmData(rel))
 }
 
 func TestHooksTheCharmDoesNotHandleChangeNothing(t *testing.T) {
@@ -442,7 +443,7 @@ func TestVerifyAction(t *testing.T) {
 	assert.Equal(t, "/DC0/datastore/LocalDS_0", r["datastore"])
 	assert.Equal(t, "/DC0/vm/juju-kubernetes", r["folder"])
 	assert.NotEmpty(t, r["soap-requests"])
-	assert.Empty(t, e.juju.LocalData(rel), "verify publishes nothing")
+	assert.Empty(t, e.juju.CharmData(rel), "verify publishes nothing")
 
 	e.juju.SetConfig(map[string]any{"datastore": "ds9"})
 	e.action("verify", nil)
@@ -483,8 +484,8 @@ func TestCloudConfigAction(t *testing.T) {
 	cfg, _ := e.juju.Action.Results["config"].(string)
 	assert.Contains(t, cfg, e.vc.Password(), "asked for")
 
-	e.action("cloud-config", map[string]any{"format": "yaml"})
-	assert.True(t, e.juju.Action.Failed)
+	// Juju refuses a format outside actions.yaml's enum before the charm runs.
+	assert.ErrorContains(t, e.juju.StartAction("cloud-config", map[string]any{"format": "yaml"}), "must match one of the enum values")
 }
 
 // TestStatusForEachOutcome: every outcome, and an unusable input, maps to
@@ -532,7 +533,7 @@ func TestHangingVCenter(t *testing.T) {
 	name, msg := e.status()
 	assert.Equal(t, "waiting", name, msg)
 	assert.Contains(t, msg, "will retry")
-	assert.Len(t, e.juju.LocalData(rel), 7, "published unverified: consumers retry on their own")
+	assert.Len(t, e.juju.CharmData(rel), 7, "published unverified: consumers retry on their own")
 	// Generous: the point is "bounded by the deadline", not a timing target.
 	assert.Less(t, elapsed, 4*e.checkTimeout)
 

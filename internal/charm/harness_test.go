@@ -2,6 +2,7 @@ package charm
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"sort"
@@ -50,6 +51,8 @@ func newEnv(t testing.TB) *env {
 	m.Machine = 3 // 6 VMs: DC0_H0_VM0..2, DC0_C0_RP0_VM0..2
 	e := &env{t: t, juju: hooktoolstest.New(unit), vc: vspheretest.NewServer(t, vspheretest.Options{Model: m}), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), shown: map[int]bool{}, key: []byte("0123456789abcdef0123456789abcdef")}
 	e.juju.SetConfig(configDefaults(t))
+	// Juju checks action params against actions.yaml before the charm runs.
+	require.NoError(t, e.juju.ReadActionsYAML("../../actions.yaml"))
 	// The simulator's datastore; the default datastore1 exists only on ESXi.
 	e.juju.SetConfig(map[string]any{"datastore": "LocalDS_0"})
 	ctx := context.Background()
@@ -58,8 +61,29 @@ func newEnv(t testing.TB) *env {
 	_, err = vmFolder.CreateFolder(ctx, "juju-kubernetes")
 	require.NoError(t, err)
 	e.addSecret(e.vc.Password())
+	modernize(e.vc)
 	t.Cleanup(e.assertNoSecretsLeaked)
 	return e
+}
+
+// modernize makes the simulator the vSphere the CSI driver supports
+// (vcsim plays 6.5 with vmx-13 VMs), so that a test sees a storage warning
+// only when it asks for one.
+func modernize(vc *vspheretest.Server) {
+	vc.SetVCenterVersion("8.0.2", "8.0.2.0")
+	ctx := vc.Model.Service.Context
+	for _, obj := range ctx.Map.AllReference("HostSystem") {
+		h := obj.(*simulator.HostSystem)
+		ctx.WithLock(h, func() {
+			h.Config.Product.Version, h.Config.Product.ApiVersion = "8.0.2", "8.0.2.0"
+			p := h.Config.Product
+			h.Summary.Config.Product = &p
+		})
+	}
+	for _, obj := range ctx.Map.AllReference("VirtualMachine") {
+		vm := obj.(*simulator.VirtualMachine)
+		ctx.WithLock(vm, func() { vm.Config.Version = "vmx-19" })
+	}
 }
 
 // configDefaults reads config.yaml's defaults, as Juju gives them to
@@ -83,10 +107,10 @@ func configDefaults(t testing.TB) map[string]any {
 func (e *env) addSecret(s string) { e.secrets = append(e.secrets, s) }
 
 // cloud is the credential `juju trust` would give for the simulator.
-func (e *env) cloud(password string) hooktools.CloudSpec {
-	return hooktools.CloudSpec{
+func (e *env) cloud(password string) hooktoolstest.CloudSpec {
+	return hooktoolstest.CloudSpec{
 		Type: "vsphere", Name: "vsphere", Region: "DC0", Endpoint: e.vc.URL.Host,
-		Credential: &hooktools.CloudCredential{AuthType: "userpass", Attrs: map[string]string{"user": e.vc.User, "password": password}},
+		Credential: &hooktoolstest.CloudCredential{AuthType: "userpass", Attrs: map[string]string{"user": e.vc.User, "password": password}},
 	}
 }
 
@@ -165,7 +189,7 @@ func hookenvAction(name string) hookenv.Context {
 
 func (e *env) action(name string, params map[string]any) {
 	e.t.Helper()
-	e.juju.StartAction(name, params)
+	require.NoError(e.t, e.juju.StartAction(name, params), "Juju refuses params actions.yaml does not allow")
 	mark := len(e.juju.Calls)
 	asked, _ := params["show-password"].(bool)
 	require.NoError(e.t, e.runErr(hookenvAction(name)), "an action exits non-zero only when action-fail fails")
@@ -189,13 +213,15 @@ func (e *env) runErr(hc hookenv.Context) error {
 		Stderr:       io.Discard, // the status and juju-log are what the tests check
 		Key:          e.key,
 	})
-	e.juju.BeginHook()
+	require.NoError(e.t, e.juju.BeginHook())
 	err := c.Run(context.Background())
 	code := 0
 	if err != nil {
 		code = 1
 	}
-	e.juju.EndHook(code)
+	if cerr := e.juju.EndHook(code); cerr != nil && err == nil {
+		err = fmt.Errorf("juju refused the hook's changes: %w", cerr)
+	}
 	if hc.Kind == hookenv.KindHook {
 		e.assertNoSecretsLeaked() // actions check after marking what was asked for
 	}

@@ -2,6 +2,7 @@ package charm
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,9 +19,9 @@ const maxNamed = 5
 type prereqs struct {
 	User string `json:"user,omitempty"`
 	// NoDiskUUID are the units whose VM lacks disk.enableUUID.
-	NoDiskUUID []string `json:"no-disk-uuid,omitempty"`
+	NoDiskUUID unitList `json:"no-disk-uuid,omitzero"`
 	// NotFound are the units whose VM was not found: unknown, not failing.
-	NotFound []string `json:"not-found,omitempty"`
+	NotFound unitList `json:"not-found,omitzero"`
 	// Essential are the missing privileges volumes cannot work without,
 	// each with where it is missing: "Datastore.AllocateSpace on datastore
 	// /DC0/datastore/ds1".
@@ -31,6 +32,26 @@ type prereqs struct {
 	Unknown []string `json:"unknown,omitempty"`
 	// PrivilegeErr is why the privileges were not checked.
 	PrivilegeErr string `json:"privilege-error,omitempty"`
+	// Storage sums up the storage findings (vsphere.Report.Findings) that
+	// are not mere information: one entry per kind, blocks first.
+	Storage []storageFinding `json:"storage,omitempty"`
+}
+
+// storageFinding is one kind of storage finding: how many, and the first
+// in full (what is wrong and what to do).
+type storageFinding struct {
+	Kind  string `json:"kind"`
+	Block bool   `json:"block,omitempty"`
+	Count int    `json:"count"`
+	First string `json:"first"`
+}
+
+// storageWords is each warning kind in a few words for the status line.
+var storageWords = map[string]string{
+	vsphere.FindingHardwareVersion: "VM hardware version below vmx-15",
+	vsphere.FindingVCenterVersion:  "vCenter older than 6.7U3",
+	vsphere.FindingHostVersion:     "ESXi older than 6.7U3",
+	vsphere.FindingDuplicateUUID:   "node VMs sharing a BIOS UUID",
 }
 
 // summarize reduces a check's report to what status and logs need; user is
@@ -40,9 +61,9 @@ func summarize(rep *vsphere.Report, user string) *prereqs {
 	for _, n := range rep.Nodes {
 		switch {
 		case !n.Found:
-			p.NotFound = append(p.NotFound, n.Name)
+			p.NotFound.add(n.Name)
 		case n.LacksDiskUUID():
-			p.NoDiskUUID = append(p.NoDiskUUID, n.Name)
+			p.NoDiskUUID.add(n.Name)
 		}
 	}
 	priv := rep.Privileges
@@ -69,6 +90,19 @@ func summarize(rep *vsphere.Report, user string) *prereqs {
 			}
 		}
 	}
+	index := map[string]int{}
+	for _, f := range rep.Findings() {
+		if f.Severity == vsphere.Info {
+			continue
+		}
+		i, ok := index[f.Kind]
+		if !ok {
+			i = len(p.Storage)
+			index[f.Kind] = i
+			p.Storage = append(p.Storage, storageFinding{Kind: f.Kind, Block: f.Severity == vsphere.Block, First: f.Message})
+		}
+		p.Storage[i].Count++
+	}
 	for _, id := range order {
 		units := nodesLacking[id]
 		what := "the node VM of "
@@ -80,11 +114,30 @@ func summarize(rep *vsphere.Report, user string) *prereqs {
 	return p
 }
 
-// blocked reports whether volumes cannot work at all.
-func (p *prereqs) blocked() bool { return p != nil && len(p.Essential) > 0 }
+// blocked reports whether volumes cannot work at all, or not on some node.
+func (p *prereqs) blocked() bool {
+	return p != nil && (len(p.Essential) > 0 || slices.ContainsFunc(p.Storage, func(f storageFinding) bool { return f.Block }))
+}
 
-// blockedMessage names the missing privileges and where.
+// blockedMessage names the missing privileges and where, or else the first
+// storage problem that stops volumes.
 func (p *prereqs) blockedMessage() string {
+	if len(p.Essential) == 0 {
+		var first string
+		more := -1
+		for _, f := range p.Storage {
+			if f.Block {
+				if first == "" {
+					first = f.First
+				}
+				more += f.Count
+			}
+		}
+		if more > 0 {
+			first += fmt.Sprintf(" (and %d more storage problems: check-prerequisites action)", more)
+		}
+		return first
+	}
 	user := ""
 	if p.User != "" {
 		user = " '" + p.User + "'"
@@ -100,14 +153,26 @@ func (p *prereqs) warnings() string {
 		return ""
 	}
 	var parts []string
-	switch n := len(p.NoDiskUUID); {
+	switch n := p.NoDiskUUID.Total; {
 	case n == 1:
-		parts = append(parts, "1 node VM lacks disk.enableUUID: "+named(p.NoDiskUUID))
+		parts = append(parts, "1 node VM lacks disk.enableUUID: "+p.NoDiskUUID.String())
 	case n > 1:
-		parts = append(parts, fmt.Sprintf("%d node VMs lack disk.enableUUID: %s", n, named(p.NoDiskUUID)))
+		parts = append(parts, fmt.Sprintf("%d node VMs lack disk.enableUUID: %s", n, p.NoDiskUUID.String()))
 	}
 	if len(p.Missing) > 0 {
 		parts = append(parts, "missing privileges: "+named(p.Missing)+" (check-prerequisites action)")
+	}
+	var storage []string
+	for _, f := range p.Storage {
+		if w, ok := storageWords[f.Kind]; ok && !f.Block {
+			if f.Count > 1 {
+				w += fmt.Sprintf(" (%d)", f.Count)
+			}
+			storage = append(storage, w)
+		}
+	}
+	if len(storage) > 0 {
+		parts = append(parts, "for the CSI driver: "+strings.Join(storage, ", ")+" (check-prerequisites action)")
 	}
 	if len(parts) == 0 {
 		return ""
@@ -117,8 +182,8 @@ func (p *prereqs) warnings() string {
 
 // logLine is the prerequisites part of the check's log line.
 func (p *prereqs) logLine(rep *vsphere.Report) string {
-	found := len(rep.Nodes) - len(p.NotFound)
-	s := fmt.Sprintf("nodes: %d of %d VMs found, %d lack disk.enableUUID", found, len(rep.Nodes), len(p.NoDiskUUID))
+	found := len(rep.Nodes) - p.NotFound.Total
+	s := fmt.Sprintf("nodes: %d of %d VMs found, %d lack disk.enableUUID", found, len(rep.Nodes), p.NoDiskUUID.Total)
 	var why []string
 	for _, n := range rep.Nodes {
 		if !n.Found && len(why) < 3 {
@@ -138,6 +203,31 @@ func (p *prereqs) logLine(rep *vsphere.Report) string {
 	}
 	if len(p.Unknown) > 0 {
 		s += "; not defined on this vCenter: " + strings.Join(p.Unknown, ", ")
+	}
+	return s
+}
+
+// unitList is some unit names and how many there are in all: the check
+// record keeps only the first maxNamed, so that it stays a few hundred
+// bytes with thousands of nodes (a unit-state value may not pass 64 KiB).
+// check-prerequisites reports them all.
+type unitList struct {
+	Names []string `json:"names,omitempty"`
+	Total int      `json:"total,omitempty"`
+}
+
+func (l *unitList) add(name string) {
+	if len(l.Names) < maxNamed {
+		l.Names = append(l.Names, name)
+	}
+	l.Total++
+}
+
+// String lists the names kept, then how many more.
+func (l unitList) String() string {
+	s := strings.Join(l.Names, ", ")
+	if more := l.Total - len(l.Names); more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
 	}
 	return s
 }
@@ -191,6 +281,12 @@ func prereqResults(rep *vsphere.Report) map[string]any {
 			r["uuid"] = n.UUID
 			r["power-state"] = n.PowerState
 			r["disk-enableuuid"] = diskUUIDText(n.DiskUUID)
+			if n.HardwareVersion != "" {
+				r["hardware-version"] = n.HardwareVersion
+			}
+			if n.Host != "" {
+				r["host"] = n.Host
+			}
 			switch {
 			case !n.DiskUUID.Known:
 				r["result"] = n.Why
@@ -238,6 +334,13 @@ func prereqResults(rep *vsphere.Report) map[string]any {
 		privileges["not-defined"] = strings.Join(priv.Unknown, ", ")
 	}
 	out := map[string]any{"privileges": privileges, "soap-requests": strconv.Itoa(rep.Requests)}
+	storage := map[string]any{}
+	for i, f := range rep.Findings() {
+		storage[fmt.Sprintf("%s-%d", f.Severity, i+1)] = f.Message
+	}
+	if len(storage) > 0 {
+		out["storage"] = storage
+	}
 	if len(nodes) > 0 {
 		out["nodes"] = nodes
 	} else {

@@ -12,6 +12,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
@@ -108,7 +109,7 @@ func TestPrerequisiteStatus(t *testing.T) {
 				assert.Contains(t, msg, h)
 			}
 			for _, rel := range rels {
-				assert.Len(t, e.juju.LocalData(rel), len(integration.Keys), "published in every case")
+				assert.Len(t, integrationKeys(e.juju.LocalData(rel)), len(integration.Keys), "published in every case")
 			}
 			assert.EqualValues(t, 1, e.checks.Load(), "one session for credentials and prerequisites")
 			after, err := e.vc.SessionCount(context.Background())
@@ -371,6 +372,14 @@ func TestEnableDiskUUIDAction(t *testing.T) {
 	}
 }
 
+func units(names ...string) unitList {
+	var l unitList
+	for _, n := range names {
+		l.add(n)
+	}
+	return l
+}
+
 func TestStatusForPrerequisites(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -379,13 +388,13 @@ func TestStatusForPrerequisites(t *testing.T) {
 		msg    string
 	}{
 		{"none", nil, hooktools.StatusActive, "ready"},
-		{"all fine", &prereqs{NotFound: []string{"a/0"}, Unknown: []string{"Cns.Searchable"}, PrivilegeErr: "x"}, hooktools.StatusActive, "ready"},
-		{"one lacks", &prereqs{NoDiskUUID: []string{"w/1"}}, hooktools.StatusActive, "ready; 1 node VM lacks disk.enableUUID: w/1"},
-		{"many lack", &prereqs{NoDiskUUID: []string{"w/1", "w/2", "w/3", "w/4", "w/5", "w/6", "w/7"}}, hooktools.StatusActive,
+		{"all fine", &prereqs{NotFound: units("a/0"), Unknown: []string{"Cns.Searchable"}, PrivilegeErr: "x"}, hooktools.StatusActive, "ready"},
+		{"one lacks", &prereqs{NoDiskUUID: units("w/1")}, hooktools.StatusActive, "ready; 1 node VM lacks disk.enableUUID: w/1"},
+		{"many lack", &prereqs{NoDiskUUID: units("w/1", "w/2", "w/3", "w/4", "w/5", "w/6", "w/7")}, hooktools.StatusActive,
 			"ready; 7 node VMs lack disk.enableUUID: w/1, w/2, w/3, w/4, w/5 and 2 more"},
 		{"missing", &prereqs{Missing: []string{"StorageProfile.View", "Cns.Searchable"}}, hooktools.StatusActive,
 			"ready; missing privileges: StorageProfile.View, Cns.Searchable (check-prerequisites action)"},
-		{"essential", &prereqs{User: "u", Essential: []string{"Datastore.AllocateSpace on datastore /DC0/datastore/ds"}, NoDiskUUID: []string{"w/1"}}, hooktools.StatusBlocked,
+		{"essential", &prereqs{User: "u", Essential: []string{"Datastore.AllocateSpace on datastore /DC0/datastore/ds"}, NoDiskUUID: units("w/1")}, hooktools.StatusBlocked,
 			"vCenter user 'u' lacks Datastore.AllocateSpace on datastore /DC0/datastore/ds: volumes cannot work until granted (check-prerequisites action for the full report)"},
 	}
 	for _, tc := range tests {
@@ -399,4 +408,72 @@ func TestStatusForPrerequisites(t *testing.T) {
 	s, msg := statusFor(decision{record: &checkRecord{Outcome: outcomeUnverified, Reason: "w", Prereq: &prereqs{Essential: []string{"x"}}}})
 	assert.Equal(t, hooktools.StatusWaiting, s)
 	assert.Equal(t, "w; published unverified, will retry", msg)
+}
+
+// TestNodesEndpoint is the vsphere-cloud-provider deployment: the only
+// clients unit is the subordinate on this unit's own machine, which is no
+// node, and the Kubernetes nodes come through nodes (juju-info), whose
+// hooks open no session.
+func TestNodesEndpoint(t *testing.T) {
+	e := newEnv(t)
+	e.trust()
+	vms := e.vmNames()
+	cpi := e.juju.AddRelation(Endpoint, "vsphere-cloud-provider", "vsphere-cloud-provider/0")
+	e.place(cpi, "vsphere-cloud-provider/0", "", hooktoolstest.DefaultAddress, "")
+	e.hook("install")
+	e.hook("clients-relation-joined", cpi, "vsphere-cloud-provider/0")
+	nodes := e.juju.AddRelation(NodesEndpoint, "kubernetes-worker", "kubernetes-worker/0", "kubernetes-worker/1")
+	e.place(nodes, "kubernetes-worker/0", vms[1], "10.0.0.11", "TRUE")
+	e.place(nodes, "kubernetes-worker/1", vms[3], "10.0.0.12", "")
+	checks := e.checks.Load()
+	e.hook("nodes-relation-created", nodes)
+	e.hook("nodes-relation-joined", nodes, "kubernetes-worker/0")
+	e.hook("nodes-relation-joined", nodes, "kubernetes-worker/1")
+	assert.Equal(t, checks, e.checks.Load(), "nodes hooks open no session")
+	assert.Empty(t, e.juju.LocalData(nodes)["password"], "nothing of ours on a juju-info relation")
+
+	e.now = e.now.Add(5 * time.Minute)
+	e.hook("update-status")
+	assert.Equal(t, checks+1, e.checks.Load(), "update-status looks at the new nodes")
+	_, msg := e.status()
+	assert.Equal(t, "ready; 1 node VM lacks disk.enableUUID: kubernetes-worker/1", msg)
+
+	e.action("check-prerequisites", nil)
+	require.False(t, e.juju.Action.Failed, e.juju.Action.Message)
+	got, _ := e.juju.Action.Results["nodes"].(map[string]any)
+	assert.Contains(t, got, "kubernetes-worker-0")
+	assert.Contains(t, got, "kubernetes-worker-1")
+	assert.NotContains(t, got, "vsphere-cloud-provider-0", "a subordinate on this machine is no node")
+}
+
+// TestStorageFindingsStatus: a CSI shortfall warns, a datastore volumes
+// cannot reach blocks (though published), and the record stays small.
+func TestStorageFindingsStatus(t *testing.T) {
+	e := newEnv(t)
+	e.trust()
+	_, workers, _ := cluster(e)
+	e.fixDiskUUID("DC0_H0_VM0", "DC0_H0_VM1")
+	ctx := context.Background()
+	require.NoError(t, e.vc.SetHardwareVersion(ctx, "DC0_H0_VM0", "vmx-13"))
+	e.hook("config-changed")
+	name, msg := e.status()
+	assert.Equal(t, "active", name)
+	assert.Equal(t, "ready; for the CSI driver: VM hardware version below vmx-15 (check-prerequisites action)", msg)
+
+	require.NoError(t, e.vc.SetDatastoreSummary(ctx, "/DC0/datastore/LocalDS_0", func(s *types.DatastoreSummary) { s.MaintenanceMode = "inMaintenance" }))
+	e.hook("config-changed")
+	name, msg = e.status()
+	assert.Equal(t, "blocked", name)
+	assert.Contains(t, msg, "maintenance mode")
+	assert.Len(t, integrationKeys(e.juju.LocalData(workers)), len(integration.Keys), "published: the credentials are fine")
+
+	e.action("check-prerequisites", nil)
+	storage, _ := e.juju.Action.Results["storage"].(map[string]any)
+	var kinds []string
+	for k := range storage {
+		kinds = append(kinds, strings.SplitN(k, "-", 2)[0])
+	}
+	assert.Contains(t, kinds, "block")
+	assert.Contains(t, kinds, "warn")
+	assert.Contains(t, kinds, "info")
 }
