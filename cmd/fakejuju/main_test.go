@@ -107,7 +107,7 @@ func TestToolsAsProcesses(t *testing.T) {
 		name:    "relation-get of its own databag shows Juju's addresses",
 		tool:    "relation-get",
 		args:    []string{"-r", "clients:0", "--format=json", "-", unit},
-		wantOut: `{"egress-subnets":"10.0.0.10/32","ingress-address":"10.0.0.10","password":"\"s3cret\"","private-address":"10.0.0.10"}` + "\n",
+		wantOut: `{"egress-subnets":"10.0.0.100/32","ingress-address":"10.0.0.100","password":"\"s3cret\"","private-address":"10.0.0.100"}` + "\n",
 	}, {
 		name:    "relation-get in a relation hook defaults to the remote unit",
 		env:     []string{"JUJU_RELATION_ID=clients:0", "JUJU_REMOTE_UNIT=kcp/0"},

@@ -65,10 +65,11 @@ func TestStartActionValidates(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			j := hooktoolstest.New(unit)
 			require.NoError(t, j.ReadActionsYAML("../../../actions.yaml"))
+			require.NoError(t, j.StartAction("verify", nil))
 			err := j.StartAction(tt.action, tt.params)
 			if tt.wantErr != "" {
 				require.EqualError(t, err, tt.wantErr)
-				assert.Nil(t, j.Action, "the action never runs")
+				assert.Nil(t, j.Action, "the action never runs, nor does the one before")
 				return
 			}
 			require.NoError(t, err)

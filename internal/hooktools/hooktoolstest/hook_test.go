@@ -122,7 +122,7 @@ func TestHookAndRelationChanges(t *testing.T) {
 	require.NoError(t, j.EndHook(1))
 	assert.Nil(t, j.LocalData("clients:0"))
 	assert.Equal(t, map[string]string{
-		"private-address": "10.0.0.10", "ingress-address": "10.0.0.10", "egress-subnets": "10.0.0.10/32",
+		"private-address": "10.0.0.100", "ingress-address": "10.0.0.100", "egress-subnets": "10.0.0.100/32",
 	}, j.LocalData(added), "what Juju wrote on entering scope")
 }
 

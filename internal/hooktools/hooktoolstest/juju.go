@@ -51,10 +51,11 @@ import (
 )
 
 // Default addresses of the local unit: what Juju writes into its databag on
-// entering a relation's scope.
+// entering a relation's scope. They are no related unit's in the tests'
+// fixtures, so that only a test meaning to share the unit's machine does.
 const (
-	DefaultAddress       = "10.0.0.10"
-	DefaultEgressSubnets = "10.0.0.10/32"
+	DefaultAddress       = "10.0.0.100"
+	DefaultEgressSubnets = "10.0.0.100/32"
 )
 
 // Juju is everything one unit's hook tools can see or change. It is plain
@@ -412,6 +413,8 @@ func (j *Juju) ReadActionsYAML(path string) error {
 func (j *Juju) StartAction(name string, params map[string]any) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	// A refused action leaves none running, not the one before.
+	j.Action = nil
 	params, err := jsonParams(params)
 	if err != nil {
 		return fmt.Errorf("action %q: %w", name, err)

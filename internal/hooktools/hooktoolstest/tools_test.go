@@ -223,7 +223,7 @@ func TestRun(t *testing.T) {
 		setup:   related,
 		tool:    "relation-get",
 		args:    []string{"-r", "clients:0", "--format=json", "-", unit},
-		wantOut: `{"egress-subnets":"10.0.0.10/32","ingress-address":"10.0.0.10","private-address":"10.0.0.10"}` + "\n",
+		wantOut: `{"egress-subnets":"10.0.0.100/32","ingress-address":"10.0.0.100","private-address":"10.0.0.100"}` + "\n",
 	}, {
 		name: "relation-get of a unit with no address Juju knows",
 		setup: func() *hooktoolstest.Juju {
@@ -322,7 +322,7 @@ func TestRun(t *testing.T) {
 		tool:  "relation-set",
 		args:  []string{"-r", "clients:0", "private-address="},
 		check: func(t *testing.T, j *hooktoolstest.Juju) {
-			assert.Equal(t, map[string]string{"ingress-address": "10.0.0.10", "egress-subnets": "10.0.0.10/32"}, j.LocalData("clients:0"))
+			assert.Equal(t, map[string]string{"ingress-address": "10.0.0.100", "egress-subnets": "10.0.0.100/32"}, j.LocalData("clients:0"))
 			assert.Equal(t, map[string]string{}, j.CharmData("clients:0"))
 		},
 	}, {
