@@ -11,6 +11,7 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/cloudconfig"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/storageclass"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -30,6 +31,8 @@ func (c *Charm) runAction(ctx context.Context) error {
 		err = c.checkPrerequisitesAction(ctx)
 	case "enable-disk-uuid":
 		err = c.enableDiskUUIDAction(ctx)
+	case "storage-class":
+		err = c.storageClassAction(ctx)
 	default:
 		err = c.tools.ActionFail(ctx, "unknown action "+c.hc.ActionName)
 	}
@@ -349,4 +352,41 @@ func listOrNone(names []string) string {
 		return "none"
 	}
 	return named(names)
+}
+
+// storageClassAction checks now, as verify does, and hands over a
+// StorageClass for the verified datastore: for CSI with its URL as vCenter
+// reports it, which users otherwise look up by hand.
+func (c *Charm) storageClassAction(ctx context.Context) error {
+	params, err := c.tools.ActionGet(ctx)
+	if err != nil {
+		return err
+	}
+	provisioner, _ := params["provisioner"].(string)
+	in, err := c.read(ctx)
+	if err != nil {
+		return err
+	}
+	if in.resolveErr != nil {
+		return c.tools.ActionFail(ctx, in.resolveErr.Error())
+	}
+	rep, rec := c.check(ctx, in.resolved, nil)
+	if rec.Outcome != outcomeVerified {
+		return c.tools.ActionFail(ctx, rec.Reason)
+	}
+	ds := rep.DatastoreInfo
+	if provisioner != storageclass.InTree && ds.URL == "" {
+		return c.tools.ActionFail(ctx, fmt.Sprintf("vCenter did not tell the URL of datastore %s (can user '%s' read its summary?): the CSI StorageClass needs it; provisioner=in-tree needs only the name",
+			rep.Datastore, in.resolved.Data.User))
+	}
+	manifest, err := storageclass.Render(storageclass.Params{
+		Provisioner:  provisioner,
+		Datastore:    ds.Name,
+		DatastoreURL: ds.URL,
+		Source:       fmt.Sprintf("%s, vCenter %s, datastore %s", c.hc.Unit, in.resolved.Data.VsphereIP, rep.Datastore),
+	})
+	if err != nil {
+		return c.tools.ActionFail(ctx, "cannot make the StorageClass: "+err.Error())
+	}
+	return c.tools.ActionSet(ctx, map[string]any{"manifest": manifest, "datastore": rep.Datastore, "datastore-url": ds.URL})
 }

@@ -477,3 +477,35 @@ func TestStorageFindingsStatus(t *testing.T) {
 	assert.Contains(t, kinds, "warn")
 	assert.Contains(t, kinds, "info")
 }
+
+func TestStorageClassAction(t *testing.T) {
+	e := newEnv(t)
+	e.trust()
+	for _, tc := range []struct{ provisioner, has string }{
+		{"", "provisioner: csi.vsphere.vmware.com"},
+		{"csi", "datastoreurl: "},
+		{"in-tree", `datastore: "LocalDS_0"`},
+	} {
+		t.Run(tc.provisioner, func(t *testing.T) {
+			params := map[string]any{}
+			if tc.provisioner != "" {
+				params["provisioner"] = tc.provisioner
+			}
+			e.action("storage-class", params)
+			a := e.juju.Action
+			require.False(t, a.Failed, a.Message)
+			m, _ := a.Results["manifest"].(string)
+			assert.Contains(t, m, "kind: StorageClass")
+			assert.Contains(t, m, tc.has)
+			url, _ := a.Results["datastore-url"].(string)
+			require.NotEmpty(t, url, "summary.url as vCenter reports it")
+			if tc.provisioner != "in-tree" {
+				assert.Contains(t, m, strconv.Quote(url))
+			}
+		})
+	}
+	e.juju.SetConfig(map[string]any{"datastore": "nope"})
+	e.action("storage-class", nil)
+	assert.True(t, e.juju.Action.Failed)
+	assert.Contains(t, e.juju.Action.Message, "datastore 'nope' not found")
+}
