@@ -3,7 +3,7 @@ package vsphere
 import "context"
 
 // Client is the real vCenter behind the charm's one vCenter interface: each
-// method is one session (see Check, EnableDiskUUID).
+// method is one session (see Check, EnableDiskUUID, TestVolume).
 type Client struct{}
 
 // Check is the package's Check.
@@ -12,4 +12,9 @@ func (Client) Check(ctx context.Context, t Target) (*Report, error) { return Che
 // EnableDiskUUID is the package's EnableDiskUUID.
 func (Client) EnableDiskUUID(ctx context.Context, t Target, dryRun bool) (*DiskUUIDReport, error) {
 	return EnableDiskUUID(ctx, t, dryRun)
+}
+
+// TestVolume is the package's TestVolume.
+func (Client) TestVolume(ctx context.Context, t Target, sizeMiB int) (*VolumeReport, error) {
+	return TestVolume(ctx, t, sizeMiB)
 }

@@ -138,3 +138,38 @@ func listing(label string, names []string, more int) string {
 	}
 	return s
 }
+
+// MissingPrivilegesError is a user who lacks privileges an operation needs
+// on an object, found before the operation touched anything.
+type MissingPrivilegesError struct {
+	User       string   // as vCenter names the user
+	Kind       string   // ObjectDatastore, ...
+	Object     string   // inventory path
+	Privileges []string // the privilege ids lacking
+}
+
+func (e *MissingPrivilegesError) Error() string {
+	return fmt.Sprintf("vCenter user '%s' lacks %s on %s %s: no volume can be created there until they are granted",
+		e.User, strings.Join(e.Privileges, ", "), e.Kind, e.Object)
+}
+
+// VolumeError is a step of TestVolume that failed. Err is why (a vCenter
+// fault or task error, an *UnreachableError when vCenter stopped answering
+// or the deadline passed). Leftover, when not nil, is the test disk the
+// cleanup could not delete, with how to delete it.
+type VolumeError struct {
+	Step     string // Step* constant; "" before the first step
+	Path     string // the test disk's datastore path
+	Err      error
+	Leftover *Leftover
+}
+
+func (e *VolumeError) Error() string {
+	s := fmt.Sprintf("test volume %s failed: %v", e.Path, e.Err)
+	if e.Leftover != nil {
+		s += "; " + e.Leftover.String()
+	}
+	return s
+}
+
+func (e *VolumeError) Unwrap() error { return e.Err }

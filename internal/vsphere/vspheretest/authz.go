@@ -92,6 +92,21 @@ func (s *Server) FaultMethod(method string, f types.BaseMethodFault) {
 	})
 }
 
+// FaultMethodTimes is FaultMethod for the next n calls only: a fault
+// that a retry gets past.
+func (s *Server) FaultMethodTimes(method string, f types.BaseMethodFault, n int) {
+	s.Model.Service.AddFaultRule(&simulator.FaultInjectionRule{
+		MethodName:  method,
+		ObjectType:  "*",
+		ObjectName:  "*",
+		Probability: 1,
+		FaultType:   simulator.FaultTypeCustom,
+		Fault:       f,
+		MaxCount:    n,
+		Enabled:     true,
+	})
+}
+
 // ClearFaults removes every fault rule.
 func (s *Server) ClearFaults() { s.Model.Service.ClearFaultRules() }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -85,4 +87,59 @@ func TestHelpers(t *testing.T) {
 		assert.True(t, fault.Is(err, &types.NotSupported{}), "%v", err)
 		srv.ClearFaults()
 	})
+}
+
+// TestStorageHelpers checks the storage setters the same way: through
+// govmomi's client, as a check reads them.
+func TestStorageHelpers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv := vspheretest.NewServer(t, vspheretest.Options{})
+	c := srv.Client()
+	pc := property.DefaultCollector(c)
+	const ds = "/DC0/datastore/LocalDS_0"
+
+	vmRef, err := srv.Ref(ctx, "DC0_H0_VM0")
+	require.NoError(t, err)
+	require.NoError(t, srv.SetHardwareVersion(ctx, "DC0_H0_VM0", "vmx-11"))
+	require.NoError(t, srv.SetBIOSUUID(ctx, "DC0_H0_VM0", "42000000-0000-0000-0000-000000000001"))
+	var vm mo.VirtualMachine
+	require.NoError(t, pc.RetrieveOne(ctx, vmRef, []string{"config.version", "config.uuid", "runtime.host"}, &vm))
+	assert.Equal(t, "vmx-11", vm.Config.Version)
+	assert.Equal(t, "42000000-0000-0000-0000-000000000001", vm.Config.Uuid)
+
+	host, err := srv.VMHost(ctx, "DC0_H0_VM0")
+	require.NoError(t, err)
+	assert.Equal(t, "/DC0/host/DC0_H0/DC0_H0", host)
+	hostRef, err := srv.Ref(ctx, host)
+	require.NoError(t, err)
+	assert.Equal(t, hostRef, *vm.Runtime.Host)
+	require.NoError(t, srv.SetHostVersion(ctx, host, "6.5.0", "6.5"))
+	var h mo.HostSystem
+	require.NoError(t, pc.RetrieveOne(ctx, hostRef, []string{"summary.config.product"}, &h))
+	assert.Equal(t, "6.5", h.Summary.Config.Product.ApiVersion)
+	other, err := srv.Ref(ctx, "/DC0/host/DC0_C0/DC0_C0_H0")
+	require.NoError(t, err)
+	require.NoError(t, pc.RetrieveOne(ctx, other, []string{"summary.config.product"}, &h))
+	assert.NotEqual(t, "6.5", h.Summary.Config.Product.ApiVersion, "other hosts keep theirs")
+
+	dsRef, err := srv.Ref(ctx, ds)
+	require.NoError(t, err)
+	require.NoError(t, srv.SetDatastoreSummary(ctx, ds, func(s *types.DatastoreSummary) { s.MaintenanceMode = "inMaintenance" }))
+	require.NoError(t, srv.SetDatastoreMount(ctx, ds, host, nil))
+	var d mo.Datastore
+	require.NoError(t, pc.RetrieveOne(ctx, dsRef, []string{"summary", "host"}, &d))
+	assert.Equal(t, "inMaintenance", d.Summary.MaintenanceMode)
+	for _, m := range d.Host {
+		assert.NotEqual(t, hostRef, m.Key, "unmounted")
+	}
+
+	srv.SetVCenterVersion("7.0.3", "7.0.3.0")
+	sc, err := methods.RetrieveServiceContent(ctx, c, &types.RetrieveServiceContent{This: vim25.ServiceInstance})
+	require.NoError(t, err)
+	assert.Equal(t, "7.0.3.0", sc.Returnval.About.ApiVersion)
+
+	files, err := srv.DatastoreFiles(ctx, ds, "nowhere")
+	require.NoError(t, err)
+	assert.Empty(t, files)
 }

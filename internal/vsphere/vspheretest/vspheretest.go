@@ -64,11 +64,13 @@ type Server struct {
 
 	mu       sync.Mutex
 	password string
-	hold     chan struct{} // non-nil while Hang is in effect
+	hold     chan struct{}          // non-nil while Hang is in effect
+	held     map[string]*heldMethod // Hold
 	closed   bool
 	denied   map[types.ManagedObjectReference][]string // DenyPrivilege
 	// answerUnknown: AnswerUnknownPrivileges
 	answerUnknown bool
+	taskFaults    map[string][]types.BaseMethodFault // FailDiskTask, by method
 }
 
 // internalCall marks calls made in process by the Server itself (Client,
@@ -137,15 +139,17 @@ func Start(opts Options) (*Server, error) {
 		defer s.mu.Unlock()
 		return req.UserName == s.User && req.Password == s.password
 	}
-	svc.Context.Map.Handler = func(ctx *simulator.Context, _ *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+	svc.Context.Map.Handler = func(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
 		if ctx.Value(internalCall{}) == nil {
 			s.requests.Add(1)
 			s.wait()
+			s.holdCall(method.Name)
 		}
 		return nil, nil
 	}
 
 	s.installAuthorization(m)
+	s.installDiskManager(m)
 
 	s.srv = svc.NewServer()
 	s.URL = &url.URL{Scheme: s.srv.URL.Scheme, Host: s.srv.URL.Host, Path: s.srv.URL.Path}
@@ -202,6 +206,46 @@ func (s *Server) wait() {
 	}
 }
 
+// heldMethod is one Hold in effect.
+type heldMethod struct {
+	arrived, release chan struct{}
+	arrive, free     sync.Once
+}
+
+// Hold makes calls of one SOAP method (over HTTP) wait until release is
+// called, or Close: the test decides where an operation stalls, so a
+// deadline passes at that step and no other. arrived is closed when the
+// first held call comes in. Calls already held are answered on release; so
+// are later ones, which are no longer held.
+func (s *Server) Hold(method string) (arrived <-chan struct{}, release func()) {
+	h := &heldMethod{arrived: make(chan struct{}), release: make(chan struct{})}
+	s.mu.Lock()
+	if s.held == nil {
+		s.held = map[string]*heldMethod{}
+	}
+	s.held[method] = h
+	s.mu.Unlock()
+	return h.arrived, func() {
+		s.mu.Lock()
+		if s.held[method] == h {
+			delete(s.held, method)
+		}
+		s.mu.Unlock()
+		h.free.Do(func() { close(h.release) })
+	}
+}
+
+func (s *Server) holdCall(method string) {
+	s.mu.Lock()
+	h := s.held[method]
+	s.mu.Unlock()
+	if h == nil {
+		return
+	}
+	h.arrive.Do(func() { close(h.arrived) })
+	<-h.release
+}
+
 // Close stops the simulator; called automatically at the end of the test.
 func (s *Server) Close() {
 	s.mu.Lock()
@@ -210,7 +254,12 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	held := s.held
+	s.held = nil
 	s.mu.Unlock()
+	for _, h := range held {
+		h.free.Do(func() { close(h.release) })
+	}
 	s.Resume() // the HTTP server waits for in-flight requests
 	s.srv.Close()
 	s.Model.Remove()
