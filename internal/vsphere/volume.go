@@ -120,7 +120,7 @@ func (l *Leftover) String() string {
 // Datastore.AllocateSpace and Datastore.FileManagement there, makes sure the
 // folder kubevols exists, creates a thin disk of sizeMiB MiB
 // (DefaultVolumeSizeMiB when 0) under a random name, reads its UUID back and
-// deletes it. Target.Nodes plays no part.
+// deletes it. Target.Folder, ResourcePool and Nodes play no part.
 //
 // Whatever happens (a fault, ctx's deadline), it deletes the disk before it
 // returns, with a context of its own that outlives ctx by up to
@@ -173,7 +173,11 @@ func (s *session) testVolume(ctx context.Context, p *prepared, sizeMiB int) (rep
 	if err != nil {
 		return nil, err
 	}
-	r, err := resolve(inv, s.client.ServiceContent.RootFolder, p)
+	// Only the datacenter and datastore matter here: a wrong folder is
+	// the check's to report, not a reason to leave storage untested.
+	only := *p
+	only.target.Folder, only.target.ResourcePool = "", ""
+	r, err := resolve(inv, s.client.ServiceContent.RootFolder, &only)
 	if err != nil {
 		return nil, err
 	}

@@ -88,7 +88,21 @@ func TestVolume(t *testing.T) {
 		assert.Zero(t, sessions(t, srv))
 	}
 
-	_, err := vsphere.TestVolume(timeout(t, 10*time.Second), tg, -1)
+	wrong := tg
+	wrong.Folder, wrong.ResourcePool = "nope", "nope"
+	_, err := vsphere.TestVolume(timeout(t, 20*time.Second), wrong, 1)
+	require.NoError(t, err, "folder and pool are the check's business")
+	assert.Empty(t, disksLeft(t, srv))
+
+	wrong.Datastore = "ds9"
+	rep, err := vsphere.TestVolume(timeout(t, 10*time.Second), wrong, 1)
+	var nf *vsphere.NotFoundError
+	require.ErrorAs(t, err, &nf)
+	assert.Equal(t, "datastore", nf.Kind)
+	assert.Nil(t, rep)
+	assert.Zero(t, sessions(t, srv))
+
+	_, err = vsphere.TestVolume(timeout(t, 10*time.Second), tg, -1)
 	var te *vsphere.TargetError
 	require.ErrorAs(t, err, &te)
 	_, err = vsphere.TestVolume(timeout(t, 10*time.Second), tg, vsphere.MaxVolumeSizeMiB+1)
