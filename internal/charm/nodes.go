@@ -258,7 +258,7 @@ func (c *Charm) forgetRelation(ctx context.Context, id string) error {
 	if _, ok := st.relKeys[id]; ok {
 		st.setPublished(id, nil)
 	}
-	st.dropNode(id, "")
+	st.dropRelation(id)
 	return st.save(ctx, c.tools)
 }
 

@@ -202,8 +202,11 @@ func TestRelatedUnitsAreTracked(t *testing.T) {
 	t.Run("relation broken forgets its units", func(t *testing.T) {
 		e.juju.RemoveRelation(rel)
 		step(t, "clients-relation-broken", "", 0, "ready")
+		assert.Contains(t, e.juju.State, stateBrokenPfx+rel, "marked in one write")
+		step(t, "update-status", "", 1, "ready")
 		for k := range e.juju.State {
 			assert.False(t, strings.HasPrefix(k, stateNodePfx), k)
+			assert.False(t, strings.HasPrefix(k, stateBrokenPfx), k)
 		}
 		assert.Contains(t, e.juju.State, stateNodesKnown, "none, and known to be none")
 	})
@@ -508,4 +511,43 @@ func TestStorageClassAction(t *testing.T) {
 	e.action("storage-class", nil)
 	assert.True(t, e.juju.Action.Failed)
 	assert.Contains(t, e.juju.Action.Message, "datastore 'nope' not found")
+}
+
+// TestBrokenRelationSweptInBatches: a broken relation with many units costs
+// one write in relation-broken; its records go sweepBatch at a time.
+func TestBrokenRelationSweptInBatches(t *testing.T) {
+	e := newEnv(t)
+	e.trust()
+	rel := e.juju.AddRelation(NodesEndpoint, "kubernetes-worker")
+	e.hook("install")
+	for i := range 3*sweepBatch + 1 {
+		u := "kubernetes-worker/" + strconv.Itoa(i)
+		e.juju.JoinUnit(rel, u)
+		e.juju.SetRemoteData(rel, u, map[string]string{"ingress-address": "10.9.0." + strconv.Itoa(i+1)})
+		e.hook("nodes-relation-joined", rel, u)
+	}
+	mark := len(e.juju.Calls)
+	e.juju.BreakRelation(rel)
+	e.hook("nodes-relation-broken", rel)
+	e.juju.RemoveRelation(rel)
+	assert.Empty(t, callsTo(e.callsSince(mark), "state-delete"))
+	count := func() int {
+		n := 0
+		for k := range e.juju.State {
+			if strings.HasPrefix(k, stateNodePfx) {
+				n++
+			}
+		}
+		return n
+	}
+	for want := 3*sweepBatch + 1; want > 0; want -= sweepBatch {
+		require.Equal(t, want, count())
+		mark = len(e.juju.Calls)
+		e.hook("update-status")
+		assert.LessOrEqual(t, len(callsTo(e.callsSince(mark), "state-delete")), sweepBatch+1)
+		_, msg := e.status()
+		assert.Equal(t, "ready", msg, "the broken relation's units are no nodes")
+	}
+	assert.Zero(t, count())
+	assert.NotContains(t, e.juju.State, stateBrokenPfx+rel)
 }

@@ -91,6 +91,9 @@ func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string
 		status, _ := statusFor(r.decision)
 		c.log(ctx, logLevel(status), strings.Join(logs, "; "))
 	}
+	if c.hc.Name == "update-status" {
+		st.sweep()
+	}
 	if err := c.setStatus(ctx, r.decision); err != nil {
 		return nil, err
 	}

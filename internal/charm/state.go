@@ -21,6 +21,9 @@ const (
 	stateCheck   = "check"
 	stateRelPfx  = "published:" // + relation id
 	stateNodePfx = "node:"      // + relation id + " " + unit
+	// stateBrokenPfx + relation id marks a relation that is gone, whose
+	// node records are left to be deleted a few at a time (see sweep).
+	stateBrokenPfx = "broken:"
 	// stateNodesKnown marks that the node records are complete: without it
 	// (a unit upgraded from a release that did not keep them) they are
 	// listed once.
@@ -68,7 +71,11 @@ type unitState struct {
 	// relation-get; nodesKnown is false until first recorded.
 	nodes      nodeSet
 	nodesKnown bool
-	changed    map[string]string // keys to write back; "" deletes
+	// stale are node records of broken relations, still to be deleted;
+	// broken the marks of those relations.
+	stale   []string
+	broken  map[string]bool
+	changed map[string]string // keys to write back; "" deletes
 }
 
 // keyset is a fingerprint per relation key: enough to tell which values
@@ -80,8 +87,13 @@ func loadState(ctx context.Context, tools hooktools.Tools) (*unitState, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &unitState{relKeys: map[string]keyset{}, nodes: nodeSet{}, changed: map[string]string{}}
+	s := &unitState{relKeys: map[string]keyset{}, nodes: nodeSet{}, broken: map[string]bool{}, changed: map[string]string{}}
 	_, s.nodesKnown = raw[stateNodesKnown]
+	for k := range raw {
+		if id, ok := strings.CutPrefix(k, stateBrokenPfx); ok {
+			s.broken[id] = true
+		}
+	}
 	for k, v := range raw {
 		switch {
 		case k == stateCheck:
@@ -93,6 +105,10 @@ func loadState(ctx context.Context, tools hooktools.Tools) (*unitState, error) {
 			}
 		case strings.HasPrefix(k, stateNodePfx):
 			rel, unit, ok := strings.Cut(k[len(stateNodePfx):], " ")
+			if s.broken[rel] {
+				s.stale = append(s.stale, k)
+				continue
+			}
 			if addr, err := strconv.Unquote(v); ok && err == nil {
 				s.nodes.set(rel, unit, addr)
 			}
@@ -139,18 +155,52 @@ func (s *unitState) setNode(relID, unit, addr string) {
 	s.markNodesKnown()
 }
 
-// dropNode forgets a unit that left a relation; dropNode(id, "") forgets
-// the whole relation.
+// dropNode forgets a unit that left a relation.
 func (s *unitState) dropNode(relID, unit string) {
-	units := s.nodes[relID]
-	for u := range units {
-		if unit == "" || u == unit {
-			delete(units, u)
-			s.changed[nodeKey(relID, u)] = ""
-		}
+	if _, ok := s.nodes[relID][unit]; !ok {
+		return
 	}
-	if len(units) == 0 {
+	delete(s.nodes[relID], unit)
+	s.changed[nodeKey(relID, unit)] = ""
+	if len(s.nodes[relID]) == 0 {
 		delete(s.nodes, relID)
+	}
+}
+
+// dropRelation forgets a broken relation's units. Deleting thousands of
+// records would take a state-delete each, so the relation is marked broken
+// in one write and sweep deletes its records a few at a time.
+func (s *unitState) dropRelation(relID string) {
+	if len(s.nodes[relID]) == 0 {
+		delete(s.nodes, relID)
+		return
+	}
+	delete(s.nodes, relID)
+	s.broken[relID] = true
+	s.changed[stateBrokenPfx+relID] = "1"
+}
+
+// sweepBatch bounds the stale records one event deletes.
+const sweepBatch = 20
+
+// sweep deletes up to sweepBatch node records of broken relations, and
+// the marks of relations with none left.
+func (s *unitState) sweep() {
+	n := min(len(s.stale), sweepBatch)
+	for _, k := range s.stale[:n] {
+		s.changed[k] = ""
+	}
+	s.stale = s.stale[n:]
+	left := map[string]bool{}
+	for _, k := range s.stale {
+		rel, _, _ := strings.Cut(k[len(stateNodePfx):], " ")
+		left[rel] = true
+	}
+	for rel := range s.broken {
+		if !left[rel] {
+			delete(s.broken, rel)
+			s.changed[stateBrokenPfx+rel] = ""
+		}
 	}
 }
 
