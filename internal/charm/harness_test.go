@@ -41,6 +41,9 @@ type env struct {
 	shown map[int]bool
 	// checkTimeout, when set, replaces CheckTimeout.
 	checkTimeout time.Duration
+	// auditLater leaves the secret audit after each hook to the caller: a
+	// benchmark runs it outside its timer.
+	auditLater bool
 	// key is the unit's state key, kept across events as on the unit's disk.
 	key []byte
 }
@@ -222,7 +225,7 @@ func (e *env) runErr(hc hookenv.Context) error {
 	if cerr := e.juju.EndHook(code); cerr != nil && err == nil {
 		err = fmt.Errorf("juju refused the hook's changes: %w", cerr)
 	}
-	if hc.Kind == hookenv.KindHook {
+	if hc.Kind == hookenv.KindHook && !e.auditLater {
 		e.assertNoSecretsLeaked() // actions check after marking what was asked for
 	}
 	return err
