@@ -139,6 +139,23 @@ func listing(label string, names []string, more int) string {
 	return s
 }
 
+// NotVCenterError is a SOAP endpoint that answered but is not a vCenter or
+// ESXi host the check can log in to: its service content has no session
+// manager.
+type NotVCenterError struct {
+	Server string
+	// Product is what the endpoint says it is, when it says anything.
+	Product string
+}
+
+func (e *NotVCenterError) Error() string {
+	what := "no session manager in its service content"
+	if e.Product != "" {
+		what = e.Product + ", with " + what
+	}
+	return fmt.Sprintf("%s is not a vCenter (%s)", e.Server, what)
+}
+
 // MissingPrivilegesError is a user who lacks privileges an operation needs
 // on an object, found before the operation touched anything.
 type MissingPrivilegesError struct {

@@ -76,6 +76,12 @@ func openSession(ctx context.Context, p *prepared) (*session, error) {
 		return nil, s.fail(ctx, "connect", err)
 	}
 	s.client = &vim25.Client{Client: sc, RoundTripper: s.counter, ServiceContent: content}
+	if content.SessionManager == nil {
+		// Some other SOAP service, or a vCenter with its session service
+		// down: nothing to log in to, and dereferencing would panic.
+		s.close(ctx)
+		return nil, &NotVCenterError{Server: p.url.Host, Product: content.About.FullName}
+	}
 
 	login, err := methods.Login(ctx, s.counter, &types.Login{
 		This:     *content.SessionManager,
