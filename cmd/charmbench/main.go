@@ -1,8 +1,10 @@
 // Command charmbench prints, for each event of a steady deployment with
 // three relations, the median wall time over many runs of the packed charm
-// as a process, its hook-tool calls, vCenter SOAP requests and sessions and
-// its peak RSS, beside the floor: a trivial binary making the same number of
-// hook-tool calls. Run it with `make bench`.
+// as a process, the least, median and most hook-tool calls, vCenter SOAP
+// requests and sessions of those runs (marking an event whose counts
+// differ between runs), and its peak RSS, beside the floor: a trivial
+// binary making the same number of hook-tool calls. Run it with
+// `make bench`.
 package main
 
 import (
@@ -10,10 +12,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
@@ -41,11 +45,17 @@ type event struct {
 }
 
 type row struct {
-	name                      string
-	wall, floor               time.Duration
-	calls, requests, sessions int
+	name string
+	wall time.Duration
+	// floor is the floor's median wall over the same runs.
+	floor time.Duration
+	// The counts of each run, in run order.
+	calls, requests, sessions counts
 	rssKB, floorRSSKB         int64
 }
+
+// varies reports whether any count differed between the runs.
+func (r row) varies() bool { return r.calls.varies() || r.requests.varies() || r.sessions.varies() }
 
 func run(ctx context.Context, w io.Writer, charm, fake, floor, rss string, n int) error {
 	work, err := os.MkdirTemp("", "vsphere-integrator-bench-")
@@ -125,7 +135,9 @@ func run(ctx context.Context, w io.Writer, charm, fake, floor, rss string, n int
 				return fmt.Errorf("%s exited %d: %s", ev.name, res.ExitCode, res.Stderr)
 			}
 			walls = append(walls, res.Wall)
-			r.calls, r.requests, r.sessions = len(res.Calls), res.Requests, res.Sessions
+			r.calls = append(r.calls, len(res.Calls))
+			r.requests = append(r.requests, res.Requests)
+			r.sessions = append(r.sessions, res.Sessions)
 			r.rssKB = max(r.rssKB, res.MaxRSSKB)
 			fl, err := d.Exec(ctx, "floor", []string{floor, strconv.Itoa(len(res.Calls))}, nil)
 			if err != nil {
@@ -145,17 +157,91 @@ func run(ctx context.Context, w io.Writer, charm, fake, floor, rss string, n int
 	if err != nil {
 		return err
 	}
+	writeTable(w, rows, n, st.Size())
+	return nil
+}
+
+// variesMark flags a row whose counts differed between runs.
+const variesMark = "‡"
+
+// writeTable prints the Markdown table and, under it, what differed
+// between runs for each event marked.
+func writeTable(w io.Writer, rows []row, n int, charmSize int64) {
 	fmt.Fprintf(w, "Median of %d runs per event; the packed charm run as a process through dispatch, the fake Juju's\n", n)
-	fmt.Fprintf(w, "hook tools on PATH, vcsim on loopback. Floor: a trivial binary making the same hook-tool calls.\n\n")
+	fmt.Fprintf(w, "hook tools on PATH, vcsim on loopback. Floor: a trivial binary making the same hook-tool calls.\n")
+	fmt.Fprintf(w, "Counts are the least/median/most of the runs.\n\n")
 	fmt.Fprintf(w, "Peak RSS: the hook process and the hook tools it waited for (ru_maxrss, measured by cmd/charmbench/rss).\n\n")
 	fmt.Fprintf(w, "| event | median wall | floor | hook-tool calls | SOAP requests | vCenter sessions | peak RSS | floor RSS |\n")
 	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	var varied []row
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %d | %d | %d | %s | %s |\n",
-			r.name, ms(r.wall), ms(r.floor), r.calls, r.requests, r.sessions, mib(r.rssKB), mib(r.floorRSSKB))
+		name := r.name
+		if r.varies() {
+			name += " " + variesMark
+			varied = append(varied, r)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			name, ms(r.wall), ms(r.floor), r.calls.cell(), r.requests.cell(), r.sessions.cell(), mib(r.rssKB), mib(r.floorRSSKB))
 	}
-	fmt.Fprintf(w, "\nvsphere-integrator.charm: %.2f MiB\n", float64(st.Size())/(1<<20))
-	return nil
+	if len(varied) > 0 {
+		fmt.Fprintf(w, "\n%s The counts of these events differed between runs, so the same event did not always do the same work:\n", variesMark)
+		for _, r := range varied {
+			var parts []string
+			for _, c := range []struct {
+				what string
+				c    counts
+			}{{"hook-tool calls", r.calls}, {"SOAP requests", r.requests}, {"vCenter sessions", r.sessions}} {
+				if c.c.varies() {
+					parts = append(parts, c.what+" "+c.c.spread())
+				}
+			}
+			fmt.Fprintf(w, "- %s: %s\n", r.name, strings.Join(parts, "; "))
+		}
+	}
+	fmt.Fprintf(w, "\nvsphere-integrator.charm: %.2f MiB\n", float64(charmSize)/(1<<20))
+}
+
+// counts are one count of each run.
+type counts []int
+
+// minMedMax is the least, the median (the upper one of an even number of
+// runs, as for wall times) and the most.
+func (c counts) minMedMax() (lo, med, hi int) {
+	s := slices.Clone(c)
+	slices.Sort(s)
+	return s[0], s[len(s)/2], s[len(s)-1]
+}
+
+func (c counts) varies() bool {
+	lo, _, hi := c.minMedMax()
+	return lo != hi
+}
+
+// cell is "least/median/most".
+func (c counts) cell() string {
+	lo, med, hi := c.minMedMax()
+	return fmt.Sprintf("%d/%d/%d", lo, med, hi)
+}
+
+// spread says how often each count came: "9 in 18 runs, 10 in 2".
+func (c counts) spread() string {
+	seen := map[int]int{}
+	for _, v := range c {
+		seen[v]++
+	}
+	var parts []string
+	for i, v := range slices.Sorted(maps.Keys(seen)) {
+		runs := "runs"
+		if seen[v] == 1 {
+			runs = "run"
+		}
+		if i > 0 {
+			parts = append(parts, fmt.Sprintf("%d in %d", v, seen[v]))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%d in %d %s", v, seen[v], runs))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func forget(j *hooktoolstest.Juju) {
