@@ -264,7 +264,7 @@ func (c *Charm) enableDiskUUIDAction(ctx context.Context) error {
 	t := in.resolved.Target()
 	t.Nodes = nodes
 	rep, verr := c.vc.EnableDiskUUID(actx, t, dryRun)
-	if verr != nil {
+	if rep == nil {
 		// Saved so that the relisted units are not listed again.
 		if err := st.save(ctx, c.tools); err != nil {
 			return err
@@ -273,7 +273,7 @@ func (c *Charm) enableDiskUUIDAction(ctx context.Context) error {
 	}
 
 	units := map[string]any{}
-	changed, failed := 0, 0
+	changed, failed, unknown := 0, 0, 0
 	for _, n := range rep.Nodes {
 		r := map[string]any{"unit": n.Name}
 		if n.Found {
@@ -285,19 +285,24 @@ func (c *Charm) enableDiskUUIDAction(ctx context.Context) error {
 			r["result"] = "skipped: VM not found: " + n.Why
 		case !n.Change:
 			r["result"] = "already enabled"
-		case n.Err != nil:
-			failed++
-			r["result"] = "failed: " + n.Err.Error()
 		case dryRun:
 			changed++
 			r["result"] = "would set disk.enableUUID = TRUE"
-		default:
+		case n.Result == vsphere.DiskUUIDFailed:
+			failed++
+			r["result"] = "failed: " + n.Err.Error()
+		case n.Result == vsphere.DiskUUIDChanged:
 			changed++
 			r["result"] = "set disk.enableUUID = TRUE; takes effect after a power cycle"
+		case n.Result == vsphere.DiskUUIDUnknown:
+			unknown++
+			r["result"] = "unknown: asked, but the run ended before vCenter answered; check-prerequisites tells"
+		default:
+			r["result"] = "not changed: the run ended before this VM's turn"
 		}
 		units[actionKey(n.Name)] = r
 	}
-	if !dryRun && changed > 0 && st.check != nil {
+	if !dryRun && changed+unknown > 0 && st.check != nil {
 		// The next update-status checks again instead of repeating the
 		// old "lacks disk.enableUUID".
 		v := *st.check
@@ -321,7 +326,16 @@ func (c *Charm) enableDiskUUIDAction(ctx context.Context) error {
 	if err := c.tools.ActionSet(ctx, results); err != nil {
 		return err
 	}
-	if failed > 0 {
+	if !dryRun {
+		results["unknown"] = strconv.Itoa(unknown)
+	}
+	if err := c.tools.ActionSet(ctx, results); err != nil {
+		return err
+	}
+	switch {
+	case verr != nil:
+		return c.tools.ActionFail(ctx, fmt.Sprintf("cut short: %s; the results say per VM what was changed", classify(in.resolved.Data, nil, verr, c.checkTimeout).Reason))
+	case failed > 0:
 		return c.tools.ActionFail(ctx, fmt.Sprintf("%d of %d VMs could not be changed; see the results", failed, changed+failed))
 	}
 	return nil

@@ -551,3 +551,31 @@ func TestBrokenRelationSweptInBatches(t *testing.T) {
 	assert.Zero(t, count())
 	assert.NotContains(t, e.juju.State, stateBrokenPfx+rel)
 }
+
+// TestEnableDiskUUIDCutShort: when the deadline comes mid-way, the result
+// still says per VM what became of it, and the action fails saying so.
+func TestEnableDiskUUIDCutShort(t *testing.T) {
+	e := newEnv(t)
+	e.trust()
+	cluster(e)
+	e.hook("install")
+	e.checkTimeout = time.Second
+	_, release := e.vc.Hold("ReconfigVM_Task")
+	defer release()
+	e.action("enable-disk-uuid", map[string]any{"dry-run": false})
+	release()
+	a := e.juju.Action
+	require.True(t, a.Failed)
+	assert.Contains(t, a.Message, "cut short")
+	units, _ := a.Results["units"].(map[string]any)
+	result := func(u string) string {
+		r, _ := units[u].(map[string]any)
+		s, _ := r["result"].(string)
+		return s
+	}
+	assert.True(t, strings.HasPrefix(result("kubernetes-worker-1"), "unknown"), result("kubernetes-worker-1"))
+	assert.True(t, strings.HasPrefix(result("kubernetes-worker-2"), "not changed"), result("kubernetes-worker-2"))
+	assert.Equal(t, "already enabled", result("kubernetes-worker-0"))
+	assert.Equal(t, "0", a.Results["changed"])
+	assert.Equal(t, "1", a.Results["unknown"])
+}

@@ -18,7 +18,26 @@ type DiskUUIDResult struct {
 	// Err is why setting it failed: the VM was reconfigured in vain, or the
 	// reconfiguration was refused (*task.Error or a fault).
 	Err error
+	// Result is what became of a change that was not a dry run.
+	Result DiskUUIDOutcome
 }
+
+// DiskUUIDOutcome is what became of one VM's change, so that a run cut
+// short still says per VM what it did.
+type DiskUUIDOutcome string
+
+const (
+	// DiskUUIDNotChanged: nothing was asked of vCenter for this VM (no
+	// change needed, a dry run, or the run ended before its turn).
+	DiskUUIDNotChanged DiskUUIDOutcome = "not changed"
+	// DiskUUIDChanged: vCenter finished the reconfiguration.
+	DiskUUIDChanged DiskUUIDOutcome = "changed"
+	// DiskUUIDFailed: vCenter refused or failed it (Err says why).
+	DiskUUIDFailed DiskUUIDOutcome = "failed"
+	// DiskUUIDUnknown: asked, and the run ended before vCenter said how it
+	// went; the VM's option tells (check-prerequisites).
+	DiskUUIDUnknown DiskUUIDOutcome = "unknown"
+)
 
 // DiskUUIDReport is the outcome of EnableDiskUUID.
 type DiskUUIDReport struct {
@@ -38,18 +57,19 @@ const taskPoll = time.Second
 // the reconfigure tasks. With dryRun it only reports what it would change.
 // The option takes effect when a VM is next powered on: a power cycle, not a
 // reboot of the guest. Errors are those of Check before the nodes are found;
-// a VM that cannot be changed is reported in its result.
+// a VM that cannot be changed is reported in its result. A run cut short
+// after the nodes were found (the deadline, vCenter going away) returns its
+// report too, each VM's Result saying what became of it, with the error.
 func EnableDiskUUID(ctx context.Context, t Target, dryRun bool) (*DiskUUIDReport, error) {
 	var rep *DiskUUIDReport
 	requests, elapsed, err := inSession(ctx, t, func(ctx context.Context, s *session, p *prepared) (err error) {
 		rep, err = s.enableDiskUUID(ctx, p, dryRun)
 		return err
 	})
-	if err != nil {
-		return nil, err
+	if rep != nil {
+		rep.Requests, rep.Elapsed = requests, elapsed
 	}
-	rep.Requests, rep.Elapsed = requests, elapsed
-	return rep, nil
+	return rep, err
 }
 
 // enableDiskUUID is EnableDiskUUID's work inside the session.
@@ -67,40 +87,54 @@ func (s *session) enableDiskUUID(ctx context.Context, p *prepared, dryRun bool) 
 	// Two units may share a VM (a subordinate and its principal): one
 	// reconfiguration serves both.
 	tasks := map[types.ManagedObjectReference]types.ManagedObjectReference{}
+	outcome := map[types.ManagedObjectReference]DiskUUIDOutcome{}
 	failed := map[types.ManagedObjectReference]error{}
+	var cut error
 	for _, n := range nodes {
-		res := DiskUUIDResult{NodeReport: n}
+		res := DiskUUIDResult{NodeReport: n, Result: DiskUUIDNotChanged}
 		// A VM whose configuration could not be read is changed too:
 		// setting the option again is harmless.
 		res.Change = n.Found && !(n.DiskUUID.Known && n.DiskUUID.Enabled)
-		if res.Change && !dryRun {
-			if _, done := tasks[n.ref]; !done && failed[n.ref] == nil {
+		if res.Change && !dryRun && cut == nil {
+			if _, asked := outcome[n.ref]; !asked {
 				ref, err := s.setDiskUUID(ctx, n.ref)
 				switch {
 				case err == nil:
 					tasks[n.ref] = ref
+					outcome[n.ref] = DiskUUIDUnknown
 				case isFault(err):
 					failed[n.ref] = err
+					outcome[n.ref] = DiskUUIDFailed
 				default:
-					return nil, s.fail(ctx, "reconfigure "+n.VM, err)
+					// The request may have reached vCenter: unknown.
+					outcome[n.ref] = DiskUUIDUnknown
+					cut = s.fail(ctx, "reconfigure "+n.VM, err)
 				}
 			}
 		}
 		rep.Nodes = append(rep.Nodes, res)
 	}
-	if len(tasks) > 0 {
-		taskErrs, err := s.waitTasks(ctx, tasks)
-		if err != nil {
-			return nil, s.fail(ctx, "wait for reconfigure tasks", err)
+	if len(tasks) > 0 && cut == nil {
+		done, err := s.waitTasks(ctx, tasks)
+		for vm, err := range done {
+			if err != nil {
+				failed[vm], outcome[vm] = err, DiskUUIDFailed
+			} else {
+				outcome[vm] = DiskUUIDChanged
+			}
 		}
-		for vm, err := range taskErrs {
-			failed[vm] = err
+		if err != nil {
+			cut = s.fail(ctx, "wait for reconfigure tasks", err)
 		}
 	}
 	for i := range rep.Nodes {
-		rep.Nodes[i].Err = failed[rep.Nodes[i].ref]
+		n := &rep.Nodes[i]
+		n.Err = failed[n.ref]
+		if o, ok := outcome[n.ref]; ok && n.Change {
+			n.Result = o
+		}
 	}
-	return rep, nil
+	return rep, cut
 }
 
 func (s *session) setDiskUUID(ctx context.Context, vm types.ManagedObjectReference) (types.ManagedObjectReference, error) {
@@ -117,8 +151,9 @@ func (s *session) setDiskUUID(ctx context.Context, vm types.ManagedObjectReferen
 }
 
 // waitTasks polls the tasks (VM → task) together, one request per look,
-// until each has succeeded or failed, and returns the failures by VM. Only
-// a failure to ask is an error.
+// until each has ended, and returns each ended task's VM with its error
+// (nil for success). When asking fails, or ctx ends, it returns what had
+// ended by then with the error.
 func (s *session) waitTasks(ctx context.Context, tasks map[types.ManagedObjectReference]types.ManagedObjectReference) (map[types.ManagedObjectReference]error, error) {
 	vmOf := map[types.ManagedObjectReference]types.ManagedObjectReference{}
 	spec := types.PropertyFilterSpec{PropSet: []types.PropertySpec{{Type: "Task", PathSet: []string{"info.state", "info.error"}}}}
@@ -126,12 +161,12 @@ func (s *session) waitTasks(ctx context.Context, tasks map[types.ManagedObjectRe
 		vmOf[t] = vm
 		spec.ObjectSet = append(spec.ObjectSet, types.ObjectSpec{Obj: t})
 	}
-	failed := map[types.ManagedObjectReference]error{}
+	done := map[types.ManagedObjectReference]error{}
 	wait := 50 * time.Millisecond
 	for {
 		objects, err := s.retrieve(ctx, spec)
 		if err != nil {
-			return nil, err
+			return done, err
 		}
 		running := 0
 		for _, oc := range objects {
@@ -149,6 +184,7 @@ func (s *session) waitTasks(ctx context.Context, tasks map[types.ManagedObjectRe
 			}
 			switch state {
 			case types.TaskInfoStateSuccess:
+				done[vmOf[oc.Obj]] = nil
 			case types.TaskInfoStateError:
 				if lmf == nil {
 					lmf = &types.LocalizedMethodFault{LocalizedMessage: "task failed"}
@@ -156,17 +192,17 @@ func (s *session) waitTasks(ctx context.Context, tasks map[types.ManagedObjectRe
 				if lmf.LocalizedMessage == "" {
 					lmf.LocalizedMessage = faultText(*lmf)
 				}
-				failed[vmOf[oc.Obj]] = task.Error{LocalizedMethodFault: lmf}
+				done[vmOf[oc.Obj]] = task.Error{LocalizedMethodFault: lmf}
 			default:
 				running++
 			}
 		}
 		if running == 0 {
-			return failed, nil
+			return done, nil
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return done, ctx.Err()
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, taskPoll)
