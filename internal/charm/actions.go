@@ -33,6 +33,8 @@ func (c *Charm) runAction(ctx context.Context) error {
 		err = c.enableDiskUUIDAction(ctx)
 	case "storage-class":
 		err = c.storageClassAction(ctx)
+	case "test-volume":
+		err = c.testVolumeAction(ctx)
 	default:
 		err = c.tools.ActionFail(ctx, "unknown action "+c.hc.ActionName)
 	}
@@ -403,4 +405,67 @@ func (c *Charm) storageClassAction(ctx context.Context) error {
 		return c.tools.ActionFail(ctx, "cannot make the StorageClass: "+err.Error())
 	}
 	return c.tools.ActionSet(ctx, map[string]any{"manifest": manifest, "datastore": rep.Datastore, "datastore-url": ds.URL})
+}
+
+// testVolumeAction proves that volumes can be made: it creates, reads back
+// and deletes a small thin disk where the in-tree provisioner puts them,
+// and says how long each step took. It never leaves a disk unnamed: when
+// the deletion fails, the result names the disk and how to delete it.
+func (c *Charm) testVolumeAction(ctx context.Context) error {
+	params, err := c.tools.ActionGet(ctx)
+	if err != nil {
+		return err
+	}
+	size := vsphere.DefaultVolumeSizeMiB
+	if v, ok := params["size-mib"].(float64); ok {
+		size = int(v)
+	}
+	in, err := c.read(ctx)
+	if err != nil {
+		return err
+	}
+	if in.resolveErr != nil {
+		return c.tools.ActionFail(ctx, in.resolveErr.Error())
+	}
+	actx, cancel := context.WithTimeout(ctx, c.checkTimeout)
+	defer cancel()
+	rep, verr := c.vc.TestVolume(actx, in.resolved.Target(), size)
+	if rep == nil {
+		return c.tools.ActionFail(ctx, classify(in.resolved.Data, nil, verr, c.checkTimeout).Reason)
+	}
+	steps := map[string]any{}
+	for i, s := range rep.Steps {
+		v := fmt.Sprintf("%s: %.3f s", s.Name, s.Elapsed.Seconds())
+		if s.Err != nil {
+			v += ": failed: " + s.Err.Error()
+		}
+		steps[fmt.Sprintf("%d", i+1)] = v
+	}
+	results := map[string]any{
+		"path":          rep.Path,
+		"size-mib":      strconv.Itoa(rep.SizeMiB),
+		"steps":         steps,
+		"soap-requests": strconv.Itoa(rep.Requests),
+		"elapsed":       rep.Elapsed.Round(1e6).String(),
+	}
+	if rep.UUID != "" {
+		results["uuid"] = rep.UUID
+	}
+	if rep.Leftover != nil {
+		results["left-behind"] = rep.Leftover.String()
+	} else {
+		results["left-behind"] = "nothing"
+	}
+	if err := c.tools.ActionSet(ctx, results); err != nil {
+		return err
+	}
+	if verr != nil {
+		msg := verr.Error()
+		var missing *vsphere.MissingPrivilegesError
+		if !errors.As(verr, &missing) && rep.Leftover == nil {
+			msg += "; nothing was left behind"
+		}
+		return c.tools.ActionFail(ctx, msg)
+	}
+	return nil
 }

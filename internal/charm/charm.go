@@ -48,6 +48,7 @@ const (
 type VCenter interface {
 	Check(ctx context.Context, t vsphere.Target) (*vsphere.Report, error)
 	EnableDiskUUID(ctx context.Context, t vsphere.Target, dryRun bool) (*vsphere.DiskUUIDReport, error)
+	TestVolume(ctx context.Context, t vsphere.Target, sizeMiB int) (*vsphere.VolumeReport, error)
 }
 
 var _ VCenter = vsphere.Client{}

@@ -161,6 +161,11 @@ func (v countingVCenter) Check(ctx context.Context, t vsphere.Target) (*vsphere.
 	return vsphere.Check(ctx, t)
 }
 
+func (v countingVCenter) TestVolume(ctx context.Context, t vsphere.Target, sizeMiB int) (*vsphere.VolumeReport, error) {
+	v.e.checks.Add(1)
+	return vsphere.TestVolume(ctx, t, sizeMiB)
+}
+
 func (v countingVCenter) EnableDiskUUID(ctx context.Context, t vsphere.Target, dryRun bool) (*vsphere.DiskUUIDReport, error) {
 	v.e.checks.Add(1)
 	return vsphere.EnableDiskUUID(ctx, t, dryRun)

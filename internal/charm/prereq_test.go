@@ -579,3 +579,56 @@ func TestEnableDiskUUIDCutShort(t *testing.T) {
 	assert.Equal(t, "0", a.Results["changed"])
 	assert.Equal(t, "1", a.Results["unknown"])
 }
+
+// TestTestVolumeAction: the action makes, reads and deletes a disk in
+// kubevols and leaves none; a missing privilege fails naming it; a delete
+// vCenter fails is retried by the cleanup, and one that keeps failing is
+// named with how to delete it.
+func TestTestVolumeAction(t *testing.T) {
+	ctx := context.Background()
+	kubevols := func(e *env) []string {
+		files, err := e.vc.DatastoreFiles(ctx, "/DC0/datastore/LocalDS_0", "kubevols")
+		require.NoError(t, err)
+		return files
+	}
+	t.Run("ok", func(t *testing.T) {
+		e := newEnv(t)
+		e.trust()
+		e.action("test-volume", map[string]any{"size-mib": float64(2)})
+		a := e.juju.Action
+		require.False(t, a.Failed, a.Message)
+		assert.Contains(t, a.Results["path"], "[LocalDS_0] kubevols/vsphere-integrator-test-")
+		assert.Equal(t, "2", a.Results["size-mib"])
+		assert.Equal(t, "nothing", a.Results["left-behind"])
+		steps, _ := a.Results["steps"].(map[string]any)
+		assert.Contains(t, steps["1"], "check privileges")
+		assert.Contains(t, steps["3"], "create disk")
+		assert.Empty(t, kubevols(e))
+	})
+	t.Run("missing privilege", func(t *testing.T) {
+		e := newEnv(t)
+		e.trust()
+		require.NoError(t, e.vc.DenyPrivilege(ctx, "/DC0/datastore/LocalDS_0", "Datastore.AllocateSpace"))
+		e.action("test-volume", nil)
+		a := e.juju.Action
+		require.True(t, a.Failed)
+		assert.Contains(t, a.Message, "Datastore.AllocateSpace")
+		assert.Empty(t, kubevols(e))
+	})
+	t.Run("delete keeps failing", func(t *testing.T) {
+		e := newEnv(t)
+		e.trust()
+		e.vc.FailDiskTask("DeleteVirtualDisk_Task", &types.FileLocked{}, 10)
+		e.action("test-volume", nil)
+		a := e.juju.Action
+		require.True(t, a.Failed)
+		left, _ := a.Results["left-behind"].(string)
+		assert.Contains(t, left, "kubevols/vsphere-integrator-test-")
+		assert.Contains(t, left, "govc datastore.rm")
+		files := kubevols(e)
+		require.NotEmpty(t, files)
+		for _, f := range files { // the descriptor and its -flat extent
+			assert.Contains(t, left, strings.TrimSuffix(strings.TrimSuffix(f, ".vmdk"), "-flat"), "exactly the disk the result names")
+		}
+	})
+}
