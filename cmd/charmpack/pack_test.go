@@ -121,7 +121,7 @@ func TestCharmAsJujuReadsIt(t *testing.T) {
 				actions = append(actions, n)
 			}
 			sort.Strings(actions)
-			assert.Equal(t, []string{"check-prerequisites", "cloud-config", "enable-disk-uuid", "refresh-credentials", "storage-class", "verify"}, actions)
+			assert.Equal(t, []string{"check-prerequisites", "cloud-config", "enable-disk-uuid", "refresh-credentials", "storage-class", "test-volume", "verify"}, actions)
 
 			// state-get/set/delete and dispatch exist from Juju 2.8: the
 			// metadata says so in the form juju/charm (and so a
