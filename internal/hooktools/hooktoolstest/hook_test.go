@@ -209,6 +209,8 @@ func TestCharmStateQuotas(t *testing.T) {
 		j.MaxCharmStateSize = 10 // lowered after the state was stored
 		require.NoError(t, j.BeginHook())
 		require.NoError(t, j.EndHook(0))
+		_, errOut, code := j.Run("state-set", []string{"a=" + strings.Repeat("v", 100)}, nil)
+		assert.Equal(t, 0, code, "the same value again: %s", errOut)
 	})
 	t.Run("a refused commit fails the action", func(t *testing.T) {
 		j := hooktoolstest.New(unit)

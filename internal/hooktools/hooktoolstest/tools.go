@@ -670,8 +670,9 @@ func (j *Juju) stateSet(argv []string, stdin []byte) (result, error) {
 		}
 		j.State[k] = values[k]
 	}
-	if j.Hook == nil {
-		// No hook running: this call is its own commit.
+	if j.Hook == nil && !maps.Equal(before, j.State) {
+		// No hook running: this call is its own commit, checked (as the
+		// controller does) only when it changes the state.
 		if err := checkCommitState(j.State, j.maxCharmStateSize()); err != nil {
 			j.State = before
 			return result{}, err
