@@ -64,30 +64,11 @@ func newEnv(t testing.TB) *env {
 	_, err = vmFolder.CreateFolder(ctx, "juju-kubernetes")
 	require.NoError(t, err)
 	e.addSecret(e.vc.Password())
-	modernize(e.vc)
+	e.vc.Modernize() // a warning only where a test asks for one
 	t.Cleanup(e.assertNoSecretsLeaked)
 	return e
 }
 
-// modernize makes the simulator the vSphere the CSI driver supports
-// (vcsim plays 6.5 with vmx-13 VMs), so that a test sees a storage warning
-// only when it asks for one.
-func modernize(vc *vspheretest.Server) {
-	vc.SetVCenterVersion("8.0.2", "8.0.2.0")
-	ctx := vc.Model.Service.Context
-	for _, obj := range ctx.Map.AllReference("HostSystem") {
-		h := obj.(*simulator.HostSystem)
-		ctx.WithLock(h, func() {
-			h.Config.Product.Version, h.Config.Product.ApiVersion = "8.0.2", "8.0.2.0"
-			p := h.Config.Product
-			h.Summary.Config.Product = &p
-		})
-	}
-	for _, obj := range ctx.Map.AllReference("VirtualMachine") {
-		vm := obj.(*simulator.VirtualMachine)
-		ctx.WithLock(vm, func() { vm.Config.Version = "vmx-19" })
-	}
-}
 
 // configDefaults reads config.yaml's defaults, as Juju gives them to
 // config-get before anything is set.

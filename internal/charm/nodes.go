@@ -168,18 +168,24 @@ func (c *Charm) resyncNodes(ctx context.Context, st *unitState) error {
 
 // nodesToCheck is the recorded units less those on this unit's own machine
 // (a subordinate such as vsphere-cloud-provider, whose address is ours):
-// they are not Kubernetes nodes. Our address on each relation is in our own
-// databag, where Juju writes it on entering scope; one relation-get per
-// relation with units, and only when a check runs.
+// they are not Kubernetes nodes. Only a clients relation can hold one (a
+// unit on nodes is a principal; if it shares our machine, that machine is a
+// node). Our address is in our own databag, where Juju writes it on
+// entering scope: one relation-get, on the lowest clients relation with
+// units, and only when a check runs.
 func (c *Charm) nodesToCheck(ctx context.Context, st *unitState) ([]vsphere.Node, error) {
-	own := map[string]bool{}
+	var rels []string
 	for id, units := range st.nodes {
-		if len(units) == 0 {
-			continue
+		if len(units) > 0 && strings.HasPrefix(id, Endpoint+":") {
+			rels = append(rels, id)
 		}
+	}
+	sort.Slice(rels, func(i, j int) bool { return relLess(rels[i], rels[j]) })
+	own := map[string]bool{}
+	for _, id := range rels {
 		data, err := c.tools.RelationGet(ctx, id, c.hc.Unit)
 		if errors.Is(err, hooktools.ErrRelationNotFound) {
-			continue
+			continue // going away: try the next
 		}
 		if err != nil {
 			return nil, err
@@ -189,6 +195,7 @@ func (c *Charm) nodesToCheck(ctx context.Context, st *unitState) ([]vsphere.Node
 				own[v] = true
 			}
 		}
+		break
 	}
 	var out []vsphere.Node
 	for _, n := range st.nodes.list() {

@@ -71,7 +71,9 @@ func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string
 			if r.changedKeys, r.relations, err = c.publish(ctx, st, rels, in.resolved.Data.Encode()); err != nil {
 				return nil, err
 			}
-			if len(r.changedKeys) > 0 {
+			// Publishing unchanged values to a new relation is routine, and a
+			// log line would cost a relation hook one more hook-tool call.
+			if len(r.changedKeys) > 0 && (newInputs || !c.isRelationHook()) {
 				logs = append(logs, fmt.Sprintf("published %s on %s", strings.Join(r.changedKeys, ", "), strings.Join(r.relations, ", ")))
 			}
 		}
@@ -133,4 +135,9 @@ func poolLog(p string) string {
 		return ""
 	}
 	return ", resource pool " + p
+}
+
+func (c *Charm) isRelationHook() bool {
+	_, _, ok := c.hc.RelationHook()
+	return ok
 }

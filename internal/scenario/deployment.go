@@ -94,6 +94,9 @@ func New(charmPath, fakejuju, work string) (*Deployment, error) {
 	if d.VC, err = vspheretest.Start(vspheretest.Options{Model: model}); err != nil {
 		return nil, fmt.Errorf("start vCenter simulator: %w", err)
 	}
+	// Today's vSphere (vcsim plays 6.5), so that a warning in the status is
+	// one a step asked for.
+	d.VC.Modernize()
 	d.countLogins()
 	if err := d.createFolder(context.Background(), "juju-kubernetes"); err != nil {
 		d.Close()
