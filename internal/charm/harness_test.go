@@ -69,7 +69,6 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
-
 // configDefaults reads config.yaml's defaults, as Juju gives them to
 // config-get before anything is set.
 func configDefaults(t testing.TB) map[string]any {
