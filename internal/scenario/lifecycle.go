@@ -272,3 +272,28 @@ func (l *Lifecycle) PythonData(datastore string) map[string]string {
 		"datacenter": q("DC0"), "datastore": q(datastore), "folder": q("juju-kubernetes"), "respool_path": q(""),
 	}
 }
+
+// Storage: the operator proves storage works: a test volume made and
+// deleted, then a StorageClass for each provisioner.
+func (l *Lifecycle) Storage(ctx context.Context) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.action(l.D, "test-volume", nil)
+	r.action(l.D, "storage-class", nil)
+	r.action(l.D, "storage-class", map[string]any{"provisioner": "in-tree"})
+	return r.out, r.err
+}
+
+// JujuFault: the operator changes config while Juju refuses a hook tool;
+// the hook fails and Juju commits none of it. Then the fault clears and
+// Juju retries the same hook.
+func (l *Lifecycle) JujuFault(ctx context.Context, tool string, kv map[string]any) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.update(l.D, func(j *hooktoolstest.Juju) {
+		j.SetConfig(kv)
+		j.InjectFault(tool, hooktoolstest.Fault{Stderr: "ERROR connection is shut down\n", Code: 1})
+	})
+	r.hook(l.D, "config-changed", "", "")
+	r.update(l.D, func(j *hooktoolstest.Juju) { j.InjectFault(tool, hooktoolstest.Fault{}) })
+	r.hook(l.D, "config-changed", "", "")
+	return r.out, r.err
+}

@@ -21,7 +21,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/gcfg.v1"
 	"gopkg.in/yaml.v2"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/legacy-cloud-providers/vsphere"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/cloudconfig"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
@@ -338,6 +340,41 @@ func TestLifecycle(t *testing.T) {
 	assert.Equal(t, cloudconfig.PasswordMarker, parsed.VirtualCenter[w.d.VC.URL.Host].Password)
 	assert.Equal(t, "LocalDS_1", parsed.Workspace.DefaultDatastore)
 
+	t.Log("9b. storage: a test volume made and deleted, StorageClasses that Kubernetes reads")
+	runs = w.step(w.l.Storage(ctx))
+	for _, r := range runs {
+		assert.Empty(t, callsTo([]scenario.Run{r}, "action-fail"), r.Event)
+	}
+	vol := strings.Join(callsTo(runs[:1], "action-set")[0].Args, "\n")
+	assert.Contains(t, vol, "left-behind=nothing")
+	assert.Contains(t, vol, "path=[LocalDS_1] kubevols/vsphere-integrator-test-")
+	files, err := w.d.VC.DatastoreFiles(ctx, "/DC0/datastore/LocalDS_1", "kubevols")
+	require.NoError(t, err)
+	assert.Empty(t, files, "no disk left behind")
+	for i, provisioner := range []string{"csi.vsphere.vmware.com", "kubernetes.io/vsphere-volume"} {
+		sc := readStorageClass(t, actionResult(t, runs[1+i:2+i], "manifest"))
+		assert.Equal(t, provisioner, sc.Provisioner)
+		if i == 0 {
+			assert.Equal(t, actionResult(t, runs[1:2], "datastore-url"), sc.Parameters["datastoreurl"])
+		} else {
+			assert.Equal(t, "LocalDS_1", sc.Parameters["datastore"])
+		}
+	}
+
+	t.Log("9c. Juju refuses relation-set during config-changed: the hook fails, nothing is kept; the retry publishes")
+	runs, err = w.l.JujuFault(ctx, "relation-set", map[string]any{"folder": "/DC0/vm/juju-kubernetes"})
+	require.NoError(t, err)
+	require.Len(t, runs, 2)
+	assert.Equal(t, 1, runs[0].ExitCode, "a failed hook tool fails the hook so that Juju retries it")
+	assert.Contains(t, runs[0].Stderr, "connection is shut down")
+	w.all = append(w.all, runs[0]) // its stderr is checked for secrets too
+	w.step(runs[1:], nil)
+	w.status("active", "ready")
+	assert.Len(t, callsTo(runs[1:], "relation-set"), 3, "the retry writes what the failed hook could not")
+	for _, id := range w.l.Rels {
+		assert.Equal(t, `"/DC0/vm/juju-kubernetes"`, w.juju().CharmData(id)["folder"])
+	}
+
 	t.Log("10. relation departed and broken, then the application removed: nothing left behind")
 	w.step(w.l.RemoveRelation(ctx, "vsphere-cloud-provider"))
 	runs = w.step(w.l.Remove(ctx))
@@ -416,4 +453,77 @@ func toolNames(calls []hooktoolstest.Call) []string {
 		out = append(out, c.Tool)
 	}
 	return out
+}
+
+// actionResult is one result key as the action's action-set call gave it.
+func actionResult(t *testing.T, runs []scenario.Run, key string) string {
+	t.Helper()
+	sets := callsTo(runs, "action-set")
+	require.NotEmpty(t, sets)
+	for _, c := range sets {
+		for _, a := range c.Args {
+			if v, ok := strings.CutPrefix(a, key+"="); ok {
+				return v
+			}
+		}
+	}
+	t.Fatalf("no %s in the action results", key)
+	return ""
+}
+
+// readStorageClass parses a manifest strictly, as kubectl apply would.
+func readStorageClass(t *testing.T, manifest string) storagev1.StorageClass {
+	t.Helper()
+	var sc storagev1.StorageClass
+	require.NoError(t, sigsyaml.UnmarshalStrict([]byte(manifest), &sc), manifest)
+	assert.Equal(t, "StorageClass", sc.Kind)
+	return sc
+}
+
+// TestCloudProviderDeployment is the deployment Charmed Kubernetes uses
+// since 1.29 (overlays/vsphere-cloud-provider.yaml): the only clients unit
+// is the vsphere-cloud-provider subordinate on the integrator's machine,
+// and the Kubernetes nodes come through nodes (juju-info). The nodes are
+// checked, the subordinate is not, and the nodes' hooks open no session.
+func TestCloudProviderDeployment(t *testing.T) {
+	w := newWorld(t)
+	ctx := w.ctx
+	w.step(w.l.Install(ctx))
+	w.step(w.l.Trust(ctx))
+	var cpi, nodes string
+	require.NoError(t, w.d.Update(func(j *hooktoolstest.Juju) {
+		cpi = j.AddRelation("clients", "vsphere-cloud-provider", "vsphere-cloud-provider/0")
+		// The subordinate is on this unit's machine: its address is ours.
+		j.SetRemoteData(cpi, "vsphere-cloud-provider/0", map[string]string{"ingress-address": hooktoolstest.DefaultAddress, "private-address": hooktoolstest.DefaultAddress})
+		nodes = j.AddRelation("nodes", "kubernetes-worker")
+	}))
+	w.l.Rels["vsphere-cloud-provider"] = cpi
+	var runs []scenario.Run
+	run := func(name, rel, remote string) {
+		r, err := w.d.Hook(ctx, name, rel, remote)
+		runs = append(runs, w.step([]scenario.Run{r}, err)...)
+	}
+	run("clients-relation-created", cpi, "")
+	run("clients-relation-joined", cpi, "vsphere-cloud-provider/0")
+	run("nodes-relation-created", nodes, "")
+	for _, u := range []string{"kubernetes-worker/0", "kubernetes-worker/1"} {
+		n := scenario.Nodes[u]
+		require.NoError(t, w.d.Update(func(j *hooktoolstest.Juju) {
+			j.JoinUnit(nodes, u)
+			j.SetRemoteData(nodes, u, map[string]string{"ingress-address": n.Address, "private-address": n.Address})
+		}))
+		run("nodes-relation-joined", nodes, u)
+	}
+	assert.Zero(t, sessions(runs), "relation hooks with unchanged inputs open no session")
+	assert.Empty(t, w.juju().CharmData(nodes), "nothing of ours on juju-info")
+	w.consumers(w.data("LocalDS_0", w.l.Password))
+
+	runs = w.step(w.l.CheckNodes(ctx))
+	assert.Equal(t, 1, runs[0].Sessions, "update-status looks at the nodes that joined")
+	w.status("active", "ready; 1 node VM lacks disk.enableUUID: kubernetes-worker/1")
+	report := strings.Join(callsTo(runs[1:2], "action-set")[0].Args, "\n")
+	assert.Contains(t, report, "nodes.kubernetes-worker-0.vm=")
+	assert.Contains(t, report, "nodes.kubernetes-worker-1.disk-enableuuid=not set")
+	assert.NotContains(t, report, "nodes.vsphere-cloud-provider-0", "the subordinate on this machine is no node")
+	noSecretsLeaked(t, w.juju(), w.all, w.passwords)
 }
