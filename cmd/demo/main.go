@@ -83,6 +83,10 @@ through its dispatch script, as a Juju unit agent runs it.
 			return l.Rotate(ctx, `Pa"ss\w#rd;é`)
 		}, true},
 		{"juju run vsphere-integrator/0 verify / refresh-credentials / cloud-config", l.Actions, false},
+		{"juju run vsphere-integrator/0 test-volume / storage-class / storage-class provisioner=in-tree", l.Storage, false},
+		{"Juju refuses relation-set while the folder changes: the hook fails (Juju keeps none of it), then Juju retries it", func(ctx context.Context) ([]scenario.Run, error) {
+			return l.JujuFault(ctx, "relation-set", map[string]any{"folder": "/DC0/vm/juju-kubernetes"})
+		}, true},
 		{"juju remove-relation vsphere-integrator vsphere-cloud-provider", func(ctx context.Context) ([]scenario.Run, error) {
 			return l.RemoveRelation(ctx, "vsphere-cloud-provider")
 		}, false},
@@ -116,6 +120,8 @@ On a real deployment:
   juju integrate vsphere-integrator:clients kubernetes-control-plane
   juju integrate vsphere-integrator:clients kubernetes-worker
   juju status vsphere-integrator
+  juju run vsphere-integrator/0 test-volume
+  juju run vsphere-integrator/0 storage-class
 `)
 	return nil
 }
@@ -130,6 +136,9 @@ func (p *printer) runs(runs []scenario.Run) error {
 	for _, r := range runs {
 		fmt.Fprintf(p.w, "   %-40s exit %d  %6s  %2d hook-tool calls  %d vCenter session(s)\n",
 			r.Event, r.ExitCode, r.Wall.Round(1e6), len(r.Calls), r.Sessions)
+		if r.ExitCode != 0 {
+			fmt.Fprintf(p.w, "     stderr: %s\n", strings.TrimSpace(r.Stderr))
+		}
 		p.action(r)
 	}
 	j, err := p.d.Juju()
@@ -150,7 +159,15 @@ func (p *printer) action(r scenario.Run) {
 			fmt.Fprintf(p.w, "     failed: %s\n", strings.Join(c.Args, " "))
 		case "action-set":
 			for _, a := range c.Args {
-				if k, v, ok := strings.Cut(a, "="); ok && k != "config" {
+				k, v, ok := strings.Cut(a, "=")
+				switch {
+				case !ok || k == "config":
+				case k == "manifest":
+					fmt.Fprintf(p.w, "     manifest:\n")
+					for _, line := range strings.Split(strings.TrimRight(v, "\n"), "\n") {
+						fmt.Fprintf(p.w, "     | %s\n", line)
+					}
+				default:
 					fmt.Fprintf(p.w, "     %s: %s\n", k, v)
 				}
 			}
@@ -183,7 +200,7 @@ func (p *printer) relations() error {
 	sort.Strings(apps)
 	for _, app := range apps {
 		id := p.l.Rels[app]
-		data := j.LocalData(id)
+		data := j.CharmData(id)
 		keys := make([]string, 0, len(data))
 		for k := range data {
 			keys = append(keys, k)
