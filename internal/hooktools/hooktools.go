@@ -37,7 +37,9 @@ const (
 )
 
 // CloudSpec is what `credential-get --format=json` prints (juju/juju
-// rpc/params CloudSpec; every field is omitempty there).
+// rpc/params CloudSpec, docs/juju-hook-tools.md): type, name and the
+// credential's auth-type always, the rest only when set. The charm reads
+// all but credential.redacted and is-controller-cloud.
 type CloudSpec struct {
 	Type             string           `json:"type,omitempty"`
 	Name             string           `json:"name,omitempty"`
