@@ -50,14 +50,24 @@ func (c *Charm) runAction(ctx context.Context) error {
 	return nil
 }
 
-// verifyAction checks now and publishes nothing.
-func (c *Charm) verifyAction(ctx context.Context) error {
-	in, err := c.read(ctx)
-	if err != nil {
-		return err
+// actionInputs reads the inputs an action works on. ok is false when the
+// action is over: a hook tool failed (err), or the inputs are unusable and
+// the action has failed saying why.
+func (c *Charm) actionInputs(ctx context.Context) (in inputs, ok bool, err error) {
+	if in, err = c.read(ctx); err != nil {
+		return in, false, err
 	}
 	if in.resolveErr != nil {
-		return c.tools.ActionFail(ctx, in.resolveErr.Error())
+		return in, false, c.tools.ActionFail(ctx, in.resolveErr.Error())
+	}
+	return in, true, nil
+}
+
+// verifyAction checks now and publishes nothing.
+func (c *Charm) verifyAction(ctx context.Context) error {
+	in, ok, err := c.actionInputs(ctx)
+	if !ok {
+		return err
 	}
 	nodes, err := c.nodesToCheck(ctx, in.state)
 	if err != nil {
@@ -225,12 +235,9 @@ func (c *Charm) enableDiskUUIDAction(ctx context.Context) error {
 		return c.tools.ActionFail(ctx, err.Error())
 	}
 
-	in, err := c.read(ctx)
-	if err != nil {
+	in, ok, err := c.actionInputs(ctx)
+	if !ok {
 		return err
-	}
-	if in.resolveErr != nil {
-		return c.tools.ActionFail(ctx, in.resolveErr.Error())
 	}
 	st := in.state
 	if err := c.resyncNodes(ctx, st); err != nil {
@@ -379,12 +386,9 @@ func (c *Charm) storageClassAction(ctx context.Context) error {
 		return err
 	}
 	provisioner, _ := params["provisioner"].(string)
-	in, err := c.read(ctx)
-	if err != nil {
+	in, ok, err := c.actionInputs(ctx)
+	if !ok {
 		return err
-	}
-	if in.resolveErr != nil {
-		return c.tools.ActionFail(ctx, in.resolveErr.Error())
 	}
 	rep, rec := c.check(ctx, in.resolved, nil)
 	if rec.Outcome != outcomeVerified {
@@ -420,12 +424,9 @@ func (c *Charm) testVolumeAction(ctx context.Context) error {
 	if v, ok := params["size-mib"].(float64); ok {
 		size = int(v)
 	}
-	in, err := c.read(ctx)
-	if err != nil {
+	in, ok, err := c.actionInputs(ctx)
+	if !ok {
 		return err
-	}
-	if in.resolveErr != nil {
-		return c.tools.ActionFail(ctx, in.resolveErr.Error())
 	}
 	actx, cancel := context.WithTimeout(ctx, c.checkTimeout)
 	defer cancel()
