@@ -39,53 +39,12 @@ func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string
 	if err := c.trackNodes(ctx, st, resync); err != nil {
 		return nil, err
 	}
-	r := &reconciled{inputs: in}
+	r := &reconciled{inputs: in, decision: decision{resolveErr: in.resolveErr}}
 	var logs []string
 	if in.resolveErr == nil {
-		prev := st.check
-		hash := in.resolved.Hash(c.key)
-		newInputs := prev == nil || prev.Inputs != hash
-		if c.needCheck(policy, prev, hash, st) {
-			nodes, err := c.nodesToCheck(ctx, st)
-			if err != nil {
-				return nil, err
-			}
-			var rec checkRecord
-			r.checked = true
-			r.report, rec = c.check(ctx, in.resolved, nodes)
-			rec.Inputs, rec.Nodes = hash, st.nodes.hash()
-			st.setCheck(rec)
-			r.record = &rec
-			if newInputs {
-				// Said once per set of inputs, not on every re-check.
-				logs = append(logs, in.resolved.Notices...)
-			}
-			logs = append(logs, checkLog(in.resolved, r))
-		} else {
-			r.record = prev
+		if logs, err = c.checkAndPublish(ctx, policy, rels, r); err != nil {
+			return nil, err
 		}
-		if newInputs {
-			rels = nil // new values: every relation
-		}
-		if r.record.Outcome != outcomeRejected {
-			if r.changedKeys, r.relations, err = c.publish(ctx, st, rels, in.resolved.Data.Encode()); err != nil {
-				return nil, err
-			}
-			// Publishing unchanged values to a new relation is routine, and a
-			// log line would cost a relation hook one more hook-tool call.
-			if len(r.changedKeys) > 0 && (newInputs || !c.isRelationHook()) {
-				logs = append(logs, fmt.Sprintf("published %s on %s", strings.Join(r.changedKeys, ", "), strings.Join(r.relations, ", ")))
-			}
-		}
-		if r.checked && r.record.Outcome == outcomeVerified && r.record.Version != "" &&
-			(prev == nil || prev.Version != r.record.Version || c.hc.Name == "upgrade-charm") {
-			if err := c.tools.ApplicationVersionSet(ctx, r.record.Version); err != nil {
-				return nil, err
-			}
-		}
-		r.decision = decision{record: r.record, quoting: quotingWarnings(in.resolved.Data, st.nodes.apps(Endpoint))}
-	} else {
-		r.decision = decision{resolveErr: in.resolveErr}
 	}
 	if len(logs) > 0 {
 		// One line per event keeps the log readable and the hook-tool calls
@@ -103,6 +62,56 @@ func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string
 		return nil, err
 	}
 	return r, nil
+}
+
+// checkAndPublish is reconcile for usable inputs: check vCenter when due,
+// publish unless vCenter rejected them, and decide the status. It returns
+// the lines to log.
+func (c *Charm) checkAndPublish(ctx context.Context, policy checkPolicy, rels []string, r *reconciled) (logs []string, err error) {
+	st, in := r.state, r.inputs
+	prev := st.check
+	hash := in.resolved.Hash(c.key)
+	newInputs := prev == nil || prev.Inputs != hash
+	if c.needCheck(policy, prev, hash, st) {
+		nodes, err := c.nodesToCheck(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		var rec checkRecord
+		r.checked = true
+		r.report, rec = c.check(ctx, in.resolved, nodes)
+		rec.Inputs, rec.Nodes = hash, st.nodes.hash()
+		st.setCheck(rec)
+		r.record = &rec
+		if newInputs {
+			// Said once per set of inputs, not on every re-check.
+			logs = append(logs, in.resolved.Notices...)
+		}
+		logs = append(logs, checkLog(in.resolved, r))
+	} else {
+		r.record = prev
+	}
+	if newInputs {
+		rels = nil // new values: every relation
+	}
+	if r.record.Outcome != outcomeRejected {
+		if r.changedKeys, r.relations, err = c.publish(ctx, st, rels, in.resolved.Data.Encode()); err != nil {
+			return nil, err
+		}
+		// Publishing unchanged values to a new relation is routine, and a
+		// log line would cost a relation hook one more hook-tool call.
+		if len(r.changedKeys) > 0 && (newInputs || !c.isRelationHook()) {
+			logs = append(logs, fmt.Sprintf("published %s on %s", strings.Join(r.changedKeys, ", "), strings.Join(r.relations, ", ")))
+		}
+	}
+	if r.checked && r.record.Outcome == outcomeVerified && r.record.Version != "" &&
+		(prev == nil || prev.Version != r.record.Version || c.hc.Name == "upgrade-charm") {
+		if err := c.tools.ApplicationVersionSet(ctx, r.record.Version); err != nil {
+			return nil, err
+		}
+	}
+	r.decision = decision{record: r.record, quoting: quotingWarnings(in.resolved.Data, st.nodes.apps(Endpoint))}
+	return logs, nil
 }
 
 // log writes one line to the unit log. juju-log is the one hook tool whose
