@@ -8,10 +8,13 @@ import (
 // BenchmarkHookToolCalls reports the hook-tool calls and vCenter sessions
 // each event costs in a steady deployment with three relations, whose units'
 // VMs the simulator finds by IP (run: go test -run '^$' -bench
-// HookToolCalls ./internal/charm). Targets: relation-joined with unchanged
-// inputs ≤ 6 calls and 0 sessions; config-changed with three relations ≤ 10
-// calls and 1 session. A unit joining costs no session until the next
-// update-status, which checks once.
+// HookToolCalls ./internal/charm). Targets: every relation hook with
+// unchanged inputs ≤ 6 calls and 0 sessions; config-changed with three
+// relations ≤ 11 calls and 1 session (config, credential and state reads,
+// the relation list, our own address, a relation-set per relation, the log
+// line, the status, which is set on every event since Juju sends it outside
+// the hook transaction, and the state write). A unit joining costs no
+// session until the next update-status, which checks once.
 func BenchmarkHookToolCalls(b *testing.B) {
 	e := newEnv(b)
 	e.trust()
