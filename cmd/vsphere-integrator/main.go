@@ -54,8 +54,11 @@ func run() (code int) {
 	}
 	key, err := charm.LoadKey(charm.KeyPath(hc.CharmDir))
 	if err != nil {
-		// A key for this event only: the next event checks once more.
-		report(ctx, tools, hooktools.LevelWarning, "unit state hashes use a key for this event only: "+err.Error())
+		// A random key for this event only would make every event check
+		// vCenter and rewrite every relation; a stable, if not secret,
+		// key keeps the unit quiet until the disk takes the key again.
+		key = charm.FallbackKey(hc.ModelUUID, hc.Unit)
+		report(ctx, tools, hooktools.LevelWarning, "cannot keep the unit state key, so its hashes are only salted with the unit's name: "+err.Error())
 	}
 	c := charm.New(tools, hc, vsphere.Client{}, charm.Options{Key: key})
 	if err := c.Run(ctx); err != nil {

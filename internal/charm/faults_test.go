@@ -242,6 +242,8 @@ func TestLoadKey(t *testing.T) {
 
 	_, err = LoadKey("")
 	assert.Error(t, err)
+	assert.Equal(t, FallbackKey("m", "u/0"), FallbackKey("m", "u/0"), "stable, so a unit that cannot keep a key stays quiet")
+	assert.NotEqual(t, FallbackKey("m", "u/0"), FallbackKey("m", "u/1"))
 	_, err = LoadKey(filepath.Join(dir, "missing", "dir", keyFileName))
 	assert.Error(t, err)
 }

@@ -2,6 +2,7 @@ package charm
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -59,4 +60,12 @@ func LoadKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("write state key: %w", err)
 	}
 	return key, nil
+}
+
+// FallbackKey is the key to use when LoadKey fails: stable, so that events
+// still tell what changed, but made of the model's and unit's names, which
+// are no secret.
+func FallbackKey(modelUUID, unit string) []byte {
+	k := sha256.Sum256([]byte("vsphere-integrator fallback state key\x00" + modelUUID + "\x00" + unit))
+	return k[:]
 }
