@@ -30,8 +30,23 @@ func main() {
 	floor := flag.String("floor", "build/bin/floor", "the floor binary")
 	rss := flag.String("rss", "build/bin/rss", "the peak-RSS wrapper (cmd/charmbench/rss)")
 	runs := flag.Int("runs", 20, "runs per event")
+	scale := flag.String("scale", "", "instead of the event table, the scale table at these numbers of related units (10,100,1000,5000)")
+	toolclock := flag.String("toolclock", "build/bin/toolclock", "the hook-tool timer of the scale table (cmd/charmbench/toolclock)")
+	profile := flag.String("scale-profile", "", "with -scale: a CPU profile of the charm's code at the largest size, into this file")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, *charm, *fake, *floor, *rss, *runs); err != nil {
+	var err error
+	switch {
+	case *scale != "":
+		var sizes []int
+		if sizes, err = parseSizes(*scale); err == nil {
+			err = runScale(context.Background(), os.Stdout, scaleOptions{
+				charm: *charm, fake: *fake, floor: *floor, toolclock: *toolclock, sizes: sizes, runs: *runs, profile: *profile,
+			})
+		}
+	default:
+		err = run(context.Background(), os.Stdout, *charm, *fake, *floor, *rss, *runs)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "charmbench:", err)
 		os.Exit(1)
 	}
