@@ -33,9 +33,12 @@ func main() {
 	scale := flag.String("scale", "", "instead of the event table, the scale table at these numbers of related units (10,100,1000,5000)")
 	toolclock := flag.String("toolclock", "build/bin/toolclock", "the hook-tool timer of the scale table (cmd/charmbench/toolclock)")
 	profile := flag.String("scale-profile", "", "with -scale: a CPU profile of the charm's code at the largest size, into this file")
+	vcenter := flag.String("vcenter", "", "instead of the event table, the vCenter scale table from this file of `go test -bench CheckScale` output")
 	flag.Parse()
 	var err error
 	switch {
+	case *vcenter != "":
+		err = runVCenter(os.Stdout, *vcenter)
 	case *scale != "":
 		var sizes []int
 		if sizes, err = parseSizes(*scale); err == nil {
