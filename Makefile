@@ -38,11 +38,19 @@ FORCE:
 fakejuju:
 	$(GO) build -o $(FAKE) ./cmd/fakejuju
 
-# Per-event cost of the packed charm, beside a trivial floor binary.
+# Per-event cost of the packed charm, beside a trivial floor binary; the
+# same charm's relation hooks and quiet update-status at 10 to 5,000
+# related units; one vCenter check against 1,000 to 4,000 VMs with 10 to
+# 1,000 nodes (internal/vsphere BenchmarkCheckScale). The three tables of
+# README's Performance section, in about five minutes on 2 cores.
 bench: charm fakejuju
 	$(GO) build -o build/bin/floor ./cmd/charmbench/floor
 	$(GO) build -o build/bin/rss ./cmd/charmbench/rss
+	$(GO) build -o build/bin/toolclock ./cmd/charmbench/toolclock
 	$(GO) run ./cmd/charmbench -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -rss build/bin/rss -runs 20
+	$(GO) run ./cmd/charmbench -scale 10,100,1000,5000 -runs 5 -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -toolclock build/bin/toolclock
+	$(GO) test -run '^$$' -bench CheckScale -benchtime 3x ./internal/vsphere > build/vcenter-bench.txt || { cat build/vcenter-bench.txt; exit 1; }
+	$(GO) run ./cmd/charmbench -vcenter build/vcenter-bench.txt
 
 # The packed charm through a whole deployment's life, against a simulated
 # Juju and vCenter: the first thing to run on a new machine.
