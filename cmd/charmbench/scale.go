@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -533,8 +534,9 @@ func scaleTargets(rows []scaleRow) []string {
 	}
 	out = append(out,
 		fmt.Sprintf("no unit-state value over 16 KiB at %s units: %s (largest %s)", thousands(hi), verdict(largest <= maxStateValue), bytesCell(largest)),
-		fmt.Sprintf("unit state within max-charm-state-size (2 MiB by default) at %s units: %s (%s, %.0f%% of it)",
-			thousands(hi), verdict(total <= maxStateTotal), bytesCell(total), 100*float64(total)/maxStateTotal))
+		fmt.Sprintf("unit state within max-charm-state-size (2 MiB by default) at %s units: %s (%s, %.0f%% of it; about %.0f B a unit, so 2 MiB holds about %s)",
+			thousands(hi), verdict(total <= maxStateTotal), bytesCell(total), 100*float64(total)/maxStateTotal,
+			float64(total)/float64(hi), thousands(int(math.Round(maxStateTotal*float64(hi)/float64(total)/1000))*1000)))
 	return out
 }
 

@@ -99,7 +99,7 @@ func TestScaleTargets(t *testing.T) {
 	assert.Contains(t, got, "relation-joined (a new unit): charm's own time at 5,000 units within 1.5× its time at 10: **fails** (19.2 ms against 7.5 ms, 2.56×")
 	assert.Contains(t, got, "relation-joined (a new unit): bytes written to unit state independent of the units: **holds** (54, 54)")
 	assert.Contains(t, got, "no unit-state value over 16 KiB at 5,000 units: **holds** (largest 401 B)")
-	assert.Contains(t, got, "within max-charm-state-size (2 MiB by default) at 5,000 units: **holds** (284.4 KiB, 14% of it)")
+	assert.Contains(t, got, "within max-charm-state-size (2 MiB by default) at 5,000 units: **holds** (284.4 KiB, 14% of it; about 58 B a unit, so 2 MiB holds about 36,000)")
 	assert.NotContains(t, got, "update-status")
 
 	rows[1].calls = counts{6, 7, 7}
