@@ -360,7 +360,7 @@ func TestPublishing(t *testing.T) {
 		e.juju.BreakRelation(rels[2])
 		e.hook("clients-relation-broken", rels[2])
 		e.juju.RemoveRelation(rels[2])
-		assert.NotContains(t, e.juju.State, stateRelPfx+rels[2])
+		assert.NotContains(t, recordOf(t, e).Published, rels[2])
 		// Its unit records go a few at a time, at update-status.
 		e.hook("update-status")
 		for k := range e.juju.State {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -48,14 +49,14 @@ func TestJujuFaultsAreRetried(t *testing.T) {
 			rel := e.juju.AddRelation(Endpoint, "kubernetes-worker", "kubernetes-worker/0")
 			// Leave something for state-delete to delete: a record of an
 			// earlier release.
-			e.juju.State = map[string]string{stateOldStatus: "active|ready"}
+			e.juju.State = map[string]string{"status": "active|ready"}
 			before := e.juju.LocalData(rel)
 			e.juju.InjectFault(tt.tool, tt.fault)
 			err := e.hookErr("config-changed")
 			require.Error(t, err)
 			assert.NotContains(t, err.Error(), e.vc.Password())
 			assert.Equal(t, before, e.juju.LocalData(rel), "nothing of the failed hook is committed")
-			assert.Equal(t, map[string]string{stateOldStatus: "active|ready"}, e.juju.State, "nothing of the failed hook is committed")
+			assert.Equal(t, map[string]string{"status": "active|ready"}, e.juju.State, "nothing of the failed hook is committed")
 
 			e.juju.InjectFault(tt.tool, hooktoolstest.Fault{})
 			e.hook("config-changed")
@@ -350,4 +351,14 @@ func TestClassify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// recordOf decodes the unit-state record as the charm keeps it.
+func recordOf(t *testing.T, e *env) record {
+	t.Helper()
+	var r record
+	if raw := e.juju.State[stateRecord]; raw != "" {
+		require.NoError(t, json.Unmarshal([]byte(raw), &r))
+	}
+	return r
 }

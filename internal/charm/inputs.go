@@ -33,7 +33,13 @@ func (c *Charm) read(ctx context.Context) (inputs, error) {
 	if trustErr != nil && !errors.Is(trustErr, hooktools.ErrNotTrusted) {
 		return inputs{}, fmt.Errorf("read the cloud credential: %w", trustErr)
 	}
-	st, err := loadState(ctx, c.tools)
+	// A relation hook reads only the record: what it costs must not grow
+	// with the related units. Everything else reads the node keys too.
+	load := loadState
+	if c.isRelationHook() {
+		load = loadRecord
+	}
+	st, err := load(ctx, c.tools)
 	if err != nil {
 		return inputs{}, err
 	}

@@ -63,26 +63,6 @@ func (ns nodeSet) hash() string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// apps lists the applications with units on the given endpoint's relations.
-func (ns nodeSet) apps(endpoint string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for id, units := range ns {
-		if !strings.HasPrefix(id, endpoint+":") {
-			continue
-		}
-		for u := range units {
-			app, _, _ := strings.Cut(u, "/")
-			if !seen[app] {
-				seen[app] = true
-				out = append(out, app)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // unitLess orders unit names by application, then number: worker/2 before
 // worker/10.
 func unitLess(a, b string) bool {
@@ -125,7 +105,10 @@ func (c *Charm) trackNodes(ctx context.Context, st *unitState, resync bool) erro
 	if resync || !st.nodesKnown || c.hc.Name == "upgrade-charm" {
 		return c.resyncNodes(ctx, st)
 	}
-	_, event, ok := c.hc.RelationHook()
+	endpoint, event, ok := c.hc.RelationHook()
+	if ok && endpoint == Endpoint {
+		st.setApp(c.hc.RelationID, c.hc.RemoteApp)
+	}
 	if !ok || (event != "joined" && event != "changed") || c.hc.RemoteUnit == "" {
 		return nil
 	}
@@ -139,6 +122,9 @@ func (c *Charm) trackNodes(ctx context.Context, st *unitState, resync bool) erro
 
 // resyncNodes lists every related unit and its address.
 func (c *Charm) resyncNodes(ctx context.Context, st *unitState) error {
+	if err := st.loadNodes(ctx, c.tools); err != nil {
+		return err
+	}
 	ns := nodeSet{}
 	for _, endpoint := range []string{Endpoint, NodesEndpoint} {
 		ids, err := c.relationIDs(ctx, endpoint)
@@ -159,6 +145,10 @@ func (c *Charm) resyncNodes(ctx context.Context, st *unitState) error {
 					return err
 				}
 				ns.set(id, u, addr)
+				if endpoint == Endpoint {
+					app, _, _ := strings.Cut(u, "/")
+					st.setApp(id, app)
+				}
 			}
 		}
 	}
@@ -256,30 +246,23 @@ func (c *Charm) relationIDs(ctx context.Context, endpoint string) ([]string, err
 }
 
 // forgetRelation drops the records of a broken relation: what was
-// published there and its units.
+// published there and its units. It reads only the record, so a relation
+// of thousands of units costs what one of a few does.
 func (c *Charm) forgetRelation(ctx context.Context, id string) error {
-	st, err := loadState(ctx, c.tools)
+	st, err := loadRecord(ctx, c.tools)
 	if err != nil {
 		return err
-	}
-	if _, ok := st.relKeys[id]; ok {
-		st.setPublished(id, nil)
 	}
 	st.dropRelation(id)
 	return st.save(ctx, c.tools)
 }
 
-// forgetUnit drops a departed unit from the record, so the next
-// update-status checks without it. Nothing else changes: our databag stays
-// for the remaining units.
+// forgetUnit drops a departed unit's key, so the next update-status checks
+// without it: one state-delete, nothing read. Nothing else changes: our
+// databag stays for the remaining units.
 func (c *Charm) forgetUnit(ctx context.Context, id, unit string) error {
 	if unit == "" {
 		return nil
 	}
-	st, err := loadState(ctx, c.tools)
-	if err != nil {
-		return err
-	}
-	st.dropNode(id, unit)
-	return st.save(ctx, c.tools)
+	return c.tools.StateSet(ctx, map[string]string{nodeKey(id, unit): ""})
 }

@@ -202,13 +202,13 @@ func TestRelatedUnitsAreTracked(t *testing.T) {
 	t.Run("relation broken forgets its units", func(t *testing.T) {
 		e.juju.RemoveRelation(rel)
 		step(t, "clients-relation-broken", "", 0, "ready")
-		assert.Contains(t, e.juju.State, stateBrokenPfx+rel, "marked in one write")
+		assert.Contains(t, recordOf(t, e).Broken, rel, "marked in one write")
 		step(t, "update-status", "", 1, "ready")
 		for k := range e.juju.State {
 			assert.False(t, strings.HasPrefix(k, stateNodePfx), k)
-			assert.False(t, strings.HasPrefix(k, stateBrokenPfx), k)
 		}
-		assert.Contains(t, e.juju.State, stateNodesKnown, "none, and known to be none")
+		assert.NotContains(t, recordOf(t, e).Broken, rel)
+		assert.True(t, recordOf(t, e).NodesKnown, "none, and known to be none")
 	})
 }
 
@@ -549,7 +549,7 @@ func TestBrokenRelationSweptInBatches(t *testing.T) {
 		assert.Equal(t, "ready", msg, "the broken relation's units are no nodes")
 	}
 	assert.Zero(t, count())
-	assert.NotContains(t, e.juju.State, stateBrokenPfx+rel)
+	assert.NotContains(t, recordOf(t, e).Broken, rel)
 }
 
 // TestEnableDiskUUIDCutShort: when the deadline comes mid-way, the result

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 )
@@ -71,6 +72,12 @@ func (c *Charm) publish(ctx context.Context, st *unitState, rels []string, value
 		for id := range st.relKeys {
 			if !live[id] {
 				st.setPublished(id, nil)
+			}
+		}
+		for id := range st.apps {
+			if strings.HasPrefix(id, Endpoint+":") && !live[id] {
+				delete(st.apps, id)
+				st.dirty = true
 			}
 		}
 	}

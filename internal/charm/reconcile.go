@@ -73,6 +73,9 @@ func (c *Charm) checkAndPublish(ctx context.Context, policy checkPolicy, rels []
 	hash := in.resolved.Hash(c.key)
 	newInputs := prev == nil || prev.Inputs != hash
 	if c.needCheck(policy, prev, hash, st) {
+		if err := st.loadNodes(ctx, c.tools); err != nil {
+			return nil, err
+		}
 		nodes, err := c.nodesToCheck(ctx, st)
 		if err != nil {
 			return nil, err
@@ -110,7 +113,7 @@ func (c *Charm) checkAndPublish(ctx context.Context, policy checkPolicy, rels []
 			return nil, err
 		}
 	}
-	r.decision = decision{record: r.record, quoting: quotingWarnings(in.resolved.Data, st.nodes.apps(Endpoint))}
+	r.decision = decision{record: r.record, quoting: quotingWarnings(in.resolved.Data, st.clientApps())}
 	return logs, nil
 }
 

@@ -6,6 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -17,21 +20,22 @@ import (
 // state-set, docs/juju-hook-tools.md), so it survives the unit's machine.
 // Its writes are part of the hook transaction: a hook that fails commits
 // none, so every record here agrees with what was published.
+//
+// Two kinds of key, so that a relation hook costs the same with 5,000
+// related units as with 5: the record (stateRecord), small and all that a
+// relation hook reads (`state-get record`), and one key per related unit
+// (stateNodePfx), which relation hooks only write or delete and the other
+// events read with the rest (`state-get`).
 const (
-	stateCheck   = "check"
-	stateRelPfx  = "published:" // + relation id
-	stateNodePfx = "node:"      // + relation id + " " + unit
-	// stateBrokenPfx + relation id marks a relation that is gone, whose
-	// node records are left to be deleted a few at a time (see sweep).
-	stateBrokenPfx = "broken:"
-	// stateNodesKnown marks that the node records are complete: without it
-	// (a unit upgraded from a release that did not keep them) they are
-	// listed once.
-	stateNodesKnown = "nodes-known"
-	// Keys of earlier releases, deleted when seen.
-	stateOldNodes  = "nodes"
-	stateOldStatus = "status"
+	stateRecord  = "record"
+	stateNodePfx = "node:" // + relation id + " " + unit
 )
+
+// Keys of earlier releases, deleted when seen: the whole state was read
+// by every hook then.
+var oldStateKeys = []string{"check", "status", "nodes", "nodes-known"}
+
+var oldStatePrefixes = []string{"published:", "broken:"}
 
 // checkRecord is what the last check concluded, kept in unit state between
 // events. It holds keyed hashes, never a credential.
@@ -62,150 +66,201 @@ type checkRecord struct {
 // retryAt is when a hook may try a rejected login again.
 func (r *checkRecord) retryAt() time.Time { return r.At.Add(loginBackoff) }
 
+// record is what every event needs to know, in one key.
+type record struct {
+	Check *checkRecord `json:"check,omitempty"`
+	// Published is, per clients relation, the fingerprints of the values
+	// published there.
+	Published map[string]keyset `json:"published,omitempty"`
+	// Apps is the remote application of each relation, for the consumer
+	// warnings.
+	Apps map[string]string `json:"apps,omitempty"`
+	// NodesKnown marks that the node keys are complete: without it (a unit
+	// upgraded from a release that did not keep them) they are listed once.
+	NodesKnown bool `json:"nodes-known,omitempty"`
+	// Broken are relations that are gone, whose node keys are left to be
+	// deleted a few at a time (see sweep).
+	Broken []string `json:"broken,omitempty"`
+}
+
 // unitState is the decoded unit state plus what this event changes in it.
 type unitState struct {
-	check   *checkRecord
-	relKeys map[string]keyset // relation id → fingerprints of the values published there
+	check      *checkRecord
+	relKeys    map[string]keyset // relation id → fingerprints of the values published there
+	apps       map[string]string // relation id → remote application
+	nodesKnown bool
+	broken     map[string]bool
 	// nodes are the related units and their addresses, kept up to date by
 	// the relation hooks so that a check needs no relation-list or
-	// relation-get; nodesKnown is false until first recorded.
-	nodes      nodeSet
-	nodesKnown bool
-	// stale are node records of broken relations, still to be deleted;
-	// broken the marks of those relations.
-	stale   []string
-	broken  map[string]bool
-	changed map[string]string // keys to write back; "" deletes
+	// relation-get; read only when full.
+	nodes nodeSet
+	// full is whether the node keys were read (state-get of everything);
+	// a relation hook reads only the record.
+	full bool
+	// stale are node keys of broken relations, still to be deleted.
+	stale []string
+	// dirty: the record changed and is written back.
+	dirty   bool
+	changed map[string]string // node keys (and old keys) to write back; "" deletes
 }
 
 // keyset is a fingerprint per relation key: enough to tell which values
 // changed without keeping the values (the password among them).
 type keyset map[string]string
 
+func newUnitState() *unitState {
+	return &unitState{relKeys: map[string]keyset{}, apps: map[string]string{}, broken: map[string]bool{}, nodes: nodeSet{}, changed: map[string]string{}}
+}
+
+// loadRecord reads only the record: what a relation hook needs. With no
+// record yet (a new unit, or one upgraded from a release that kept other
+// keys) it reads everything instead.
+func loadRecord(ctx context.Context, tools hooktools.Tools) (*unitState, error) {
+	raw, err := tools.StateGetKey(ctx, stateRecord)
+	if err != nil {
+		return nil, err
+	}
+	if raw == "" {
+		return loadState(ctx, tools)
+	}
+	s := newUnitState()
+	s.decodeRecord(raw)
+	return s, nil
+}
+
+// loadState reads the whole unit state: the record and every node key.
 func loadState(ctx context.Context, tools hooktools.Tools) (*unitState, error) {
 	raw, err := tools.StateGet(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s := &unitState{relKeys: map[string]keyset{}, nodes: nodeSet{}, broken: map[string]bool{}, changed: map[string]string{}}
-	_, s.nodesKnown = raw[stateNodesKnown]
-	for k := range raw {
-		if id, ok := strings.CutPrefix(k, stateBrokenPfx); ok {
-			s.broken[id] = true
-		}
+	s := newUnitState()
+	s.decodeRecord(raw[stateRecord])
+	s.decodeNodes(raw)
+	return s, nil
+}
+
+// loadNodes adds the node keys to a state that has only the record: for a
+// relation hook that turns out to need a check.
+func (s *unitState) loadNodes(ctx context.Context, tools hooktools.Tools) error {
+	if s.full {
+		return nil
 	}
+	raw, err := tools.StateGet(ctx)
+	if err != nil {
+		return err
+	}
+	s.decodeNodes(raw)
+	return nil
+}
+
+func (s *unitState) decodeRecord(raw string) {
+	var r record
+	// A record this version cannot read is no record: the next check
+	// rewrites it, and publishing compares with the relations themselves.
+	if raw == "" || json.Unmarshal([]byte(raw), &r) != nil {
+		return
+	}
+	if r.Check != nil && r.Check.Outcome.known() {
+		s.check = r.Check
+	}
+	for id, ks := range r.Published {
+		s.relKeys[id] = ks
+	}
+	for id, app := range r.Apps {
+		s.apps[id] = app
+	}
+	s.nodesKnown = r.NodesKnown
+	for _, id := range r.Broken {
+		s.broken[id] = true
+	}
+}
+
+func (s *unitState) decodeNodes(raw map[string]string) {
+	s.full = true
 	for k, v := range raw {
-		switch {
-		case k == stateCheck:
-			var r checkRecord
-			// A record this version cannot read is no record: the next check
-			// rewrites it.
-			if json.Unmarshal([]byte(v), &r) == nil && r.Outcome.known() {
-				s.check = &r
-			}
-		case strings.HasPrefix(k, stateNodePfx):
-			rel, unit, ok := strings.Cut(k[len(stateNodePfx):], " ")
+		if rest, ok := strings.CutPrefix(k, stateNodePfx); ok {
+			rel, unit, ok := strings.Cut(rest, " ")
 			if s.broken[rel] {
 				s.stale = append(s.stale, k)
 				continue
 			}
 			if addr, err := strconv.Unquote(v); ok && err == nil {
-				s.nodes.set(rel, unit, addr)
+				if _, live := s.nodes[rel][unit]; !live {
+					s.nodes.set(rel, unit, addr)
+				}
 			}
-		case strings.HasPrefix(k, stateRelPfx):
-			var ks keyset
-			if json.Unmarshal([]byte(v), &ks) == nil {
-				s.relKeys[k[len(stateRelPfx):]] = ks
-			}
-		case k == stateOldNodes, k == stateOldStatus:
+			continue
+		}
+		if slices.Contains(oldStateKeys, k) || slices.ContainsFunc(oldStatePrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
 			s.changed[k] = ""
 		}
 	}
-	return s, nil
+	sort.Strings(s.stale) // sweep deletes in a stable order
 }
 
 func (s *unitState) setCheck(r checkRecord) {
 	s.check = &r
-	b, _ := json.Marshal(r)
-	s.changed[stateCheck] = string(b)
+	s.dirty = true
 }
 
 func (s *unitState) setPublished(relID string, ks keyset) {
 	if ks == nil {
 		delete(s.relKeys, relID)
-		s.changed[stateRelPfx+relID] = ""
-		return
+	} else {
+		s.relKeys[relID] = ks
 	}
-	s.relKeys[relID] = ks
-	b, _ := json.Marshal(ks)
-	s.changed[stateRelPfx+relID] = string(b)
+	s.dirty = true
+}
+
+// setApp records a relation's remote application.
+func (s *unitState) setApp(relID, app string) {
+	if app != "" && s.apps[relID] != app {
+		s.apps[relID] = app
+		s.dirty = true
+	}
+}
+
+// clientApps lists the applications related on clients, sorted.
+func (s *unitState) clientApps() []string {
+	var out []string
+	for id, app := range s.apps {
+		if strings.HasPrefix(id, Endpoint+":") && !slices.Contains(out, app) {
+			out = append(out, app)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func nodeKey(relID, unit string) string { return stateNodePfx + relID + " " + unit }
 
 // setNode records a related unit's address: one key per unit, so that a
 // relation hook writes the same few bytes however many units there are.
+// Without the node keys read, it writes the key whether or not it changed.
 func (s *unitState) setNode(relID, unit, addr string) {
 	if have, ok := s.nodes[relID][unit]; ok && have == addr {
-		s.markNodesKnown()
 		return
 	}
 	s.nodes.set(relID, unit, addr)
 	s.changed[nodeKey(relID, unit)] = encodeAddr(addr)
-	s.markNodesKnown()
 }
 
-// dropNode forgets a unit that left a relation.
-func (s *unitState) dropNode(relID, unit string) {
-	if _, ok := s.nodes[relID][unit]; !ok {
-		return
-	}
-	delete(s.nodes[relID], unit)
-	s.changed[nodeKey(relID, unit)] = ""
-	if len(s.nodes[relID]) == 0 {
-		delete(s.nodes, relID)
-	}
-}
-
-// dropRelation forgets a broken relation's units. Deleting thousands of
-// records would take a state-delete each, so the relation is marked broken
-// in one write and sweep deletes its records a few at a time.
+// dropRelation forgets a broken relation. Deleting its thousands of node
+// keys would take a state-delete each, so the relation is marked broken in
+// the record and sweep deletes its keys a few at a time.
 func (s *unitState) dropRelation(relID string) {
-	if len(s.nodes[relID]) == 0 {
-		delete(s.nodes, relID)
-		return
+	if _, ok := s.relKeys[relID]; ok {
+		delete(s.relKeys, relID)
 	}
+	delete(s.apps, relID)
 	delete(s.nodes, relID)
 	s.broken[relID] = true
-	s.changed[stateBrokenPfx+relID] = "1"
+	s.dirty = true
 }
 
-// sweepBatch bounds the stale records one event deletes.
-const sweepBatch = 20
-
-// sweep deletes up to sweepBatch node records of broken relations, and
-// the marks of relations with none left.
-func (s *unitState) sweep() {
-	n := min(len(s.stale), sweepBatch)
-	for _, k := range s.stale[:n] {
-		s.changed[k] = ""
-	}
-	s.stale = s.stale[n:]
-	left := map[string]bool{}
-	for _, k := range s.stale {
-		rel, _, _ := strings.Cut(k[len(stateNodePfx):], " ")
-		left[rel] = true
-	}
-	for rel := range s.broken {
-		if !left[rel] {
-			delete(s.broken, rel)
-			s.changed[stateBrokenPfx+rel] = ""
-		}
-	}
-}
-
-// setNodes replaces the record with what the relations hold now, writing
-// only the difference.
+// setNodes replaces the node keys with what the relations hold now,
+// writing only the difference. s must be full.
 func (s *unitState) setNodes(ns nodeSet) {
 	for rel, units := range s.nodes {
 		for u := range units {
@@ -222,13 +277,32 @@ func (s *unitState) setNodes(ns nodeSet) {
 		}
 	}
 	s.nodes = ns
-	s.markNodesKnown()
+	if !s.nodesKnown {
+		s.nodesKnown, s.dirty = true, true
+	}
 }
 
-func (s *unitState) markNodesKnown() {
-	if !s.nodesKnown {
-		s.nodesKnown = true
-		s.changed[stateNodesKnown] = "1"
+// sweepBatch bounds the stale node keys one event deletes.
+const sweepBatch = 20
+
+// sweep deletes up to sweepBatch node keys of broken relations, and
+// forgets the relations with none left. s must be full.
+func (s *unitState) sweep() {
+	n := min(len(s.stale), sweepBatch)
+	for _, k := range s.stale[:n] {
+		s.changed[k] = ""
+	}
+	s.stale = s.stale[n:]
+	left := map[string]bool{}
+	for _, k := range s.stale {
+		rel, _, _ := strings.Cut(k[len(stateNodePfx):], " ")
+		left[rel] = true
+	}
+	for rel := range s.broken {
+		if !left[rel] {
+			delete(s.broken, rel)
+			s.dirty = true
+		}
 	}
 }
 
@@ -239,13 +313,25 @@ func encodeAddr(addr string) string { return strconv.Quote(addr) }
 // save writes what changed (one state-set, and a state-delete per deleted
 // key), or nothing.
 func (s *unitState) save(ctx context.Context, tools hooktools.Tools) error {
+	if s.dirty {
+		r := record{Check: s.check, Published: s.relKeys, Apps: s.apps, NodesKnown: s.nodesKnown}
+		for id := range s.broken {
+			r.Broken = append(r.Broken, id)
+		}
+		sort.Strings(r.Broken)
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encode unit state record: %w", err)
+		}
+		s.changed[stateRecord] = string(b)
+	}
 	if len(s.changed) == 0 {
 		return nil
 	}
 	if err := tools.StateSet(ctx, s.changed); err != nil {
 		return err
 	}
-	s.changed = map[string]string{}
+	s.changed, s.dirty = map[string]string{}, false
 	return nil
 }
 

@@ -90,6 +90,8 @@ type Tools interface {
 
 	// StateGet returns this unit's charm state kept by the controller.
 	StateGet(ctx context.Context) (map[string]string, error)
+	// StateGetKey returns one key of it; "" when it is not set.
+	StateGetKey(ctx context.Context, key string) (string, error)
 	// StateSet writes charm state; an empty value deletes a key (through
 	// state-delete: Juju's state-set would store ""). Values go on stdin.
 	StateSet(ctx context.Context, values map[string]string) error

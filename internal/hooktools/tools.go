@@ -118,6 +118,15 @@ func (t *tools) StateGet(ctx context.Context) (map[string]string, error) {
 	return nonNil(v), nil
 }
 
+func (t *tools) StateGetKey(ctx context.Context, key string) (string, error) {
+	var v string
+	// A key that is not set prints "" (without --strict).
+	if err := t.getJSON(ctx, &v, "state-get", withPositional([]string{"--format=json"}, key)...); err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
 // StateSet keeps the promise of the Tools interface (an empty value deletes
 // the key) although Juju's state-set stores "" as a value: keys to delete go
 // to state-delete, one call each (keys are not secret), the rest to

@@ -153,6 +153,18 @@ func TestArgv(t *testing.T) {
 		want:    map[string]string{},
 		calls:   []call{{Tool: "state-get", Args: []string{"--format=json"}}},
 	}, {
+		name:    "state-get of one key",
+		replies: []reply{{stdout: `"{\"check\":{}}"` + "\n"}},
+		run:     func(h hooktools.Tools) (any, error) { return h.StateGetKey(ctx, "record") },
+		want:    `{"check":{}}`,
+		calls:   []call{{Tool: "state-get", Args: []string{"--format=json", "record"}}},
+	}, {
+		name:    "state-get of a key not set prints an empty string",
+		replies: []reply{{stdout: `""` + "\n"}},
+		run:     func(h hooktools.Tools) (any, error) { return h.StateGetKey(ctx, "record") },
+		want:    "",
+		calls:   []call{{Tool: "state-get", Args: []string{"--format=json", "record"}}},
+	}, {
 		name: "state-set sets on stdin and deletes with state-delete",
 		run: func(h hooktools.Tools) (any, error) {
 			return nil, h.StateSet(ctx, map[string]string{"hash": "abc", "b": "", "a": ""})
