@@ -36,18 +36,49 @@ func (ns nodeSet) list() []vsphere.Node {
 		rels = append(rels, id)
 	}
 	sort.Slice(rels, func(i, j int) bool { return relLess(rels[i], rels[j]) })
+	type entry struct {
+		app  string
+		num  int
+		node vsphere.Node
+	}
 	seen := map[string]bool{}
-	var out []vsphere.Node
+	var entries []entry
 	for _, id := range rels {
 		for u, addr := range ns[id] {
 			if !seen[u] {
 				seen[u] = true
-				out = append(out, vsphere.Node{Name: u, Address: addr})
+				app, num := splitUnit(u)
+				entries = append(entries, entry{app, num, vsphere.Node{Name: u, Address: addr}})
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return unitLess(out[i].Name, out[j].Name) })
+	// Keys split once, not on every comparison: thousands of units.
+	sort.Slice(entries, func(i, j int) bool {
+		a, b := entries[i], entries[j]
+		if a.app != b.app {
+			return a.app < b.app
+		}
+		if a.num != b.num {
+			return a.num < b.num
+		}
+		return a.node.Name < b.node.Name
+	})
+	out := make([]vsphere.Node, len(entries))
+	for i, e := range entries {
+		out[i] = e.node
+	}
 	return out
+}
+
+// splitUnit splits "kubernetes-worker/12" into its application and number
+// (-1 when it has none), so that worker/2 sorts before worker/10.
+func splitUnit(unit string) (string, int) {
+	app, n, _ := strings.Cut(unit, "/")
+	num, err := strconv.Atoi(n)
+	if err != nil {
+		num = -1
+	}
+	return app, num
 }
 
 // hash identifies the set of units and addresses; "" for none.
@@ -61,20 +92,6 @@ func (ns nodeSet) hash() string {
 		fmt.Fprintf(h, "%s\x00%s\n", n.Name, n.Address)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
-}
-
-// unitLess orders unit names by application, then number: worker/2 before
-// worker/10.
-func unitLess(a, b string) bool {
-	appA, numA, _ := strings.Cut(a, "/")
-	appB, numB, _ := strings.Cut(b, "/")
-	if appA != appB {
-		return appA < appB
-	}
-	if len(numA) != len(numB) {
-		return len(numA) < len(numB)
-	}
-	return numA < numB
 }
 
 // relLess orders relation ids by endpoint, then number.
