@@ -372,10 +372,18 @@ func faultText(f types.LocalizedMethodFault) string {
 // rather than a failure to get one (network, deadline).
 func isFault(err error) bool { return soap.IsSoapFault(err) || soap.IsVimFault(err) }
 
+// maxObjects is the page size the check asks vCenter for. Without it vCenter
+// is reported to page at 100 objects, a request per 100 VMs of the
+// inventory; vCenter may still page by its own policy, and retrieve follows
+// the pages either way.
+const maxObjects = 10000
+
 // retrieve runs one RetrievePropertiesEx and follows its pages.
 func (s *session) retrieve(ctx context.Context, spec types.PropertyFilterSpec) ([]types.ObjectContent, error) {
 	pc := s.client.ServiceContent.PropertyCollector
-	res, err := methods.RetrievePropertiesEx(ctx, s.counter, &types.RetrievePropertiesEx{This: pc, SpecSet: []types.PropertyFilterSpec{spec}})
+	res, err := methods.RetrievePropertiesEx(ctx, s.counter, &types.RetrievePropertiesEx{
+		This: pc, SpecSet: []types.PropertyFilterSpec{spec}, Options: types.RetrieveOptions{MaxObjects: maxObjects},
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,8 @@ import (
 //
 // pages=vcsim is vcsim as it is: RetrievePropertiesEx without maxObjects
 // returns everything in one page. pages=100 makes vcsim page as vCenter is
-// reported to when the client sets no maxObjects, 100 objects a page
+// reported to when the client sets no maxObjects, 100 objects a page, and
+// keeps doing so although the check asks for larger pages: the worst case
 // (ManageIQ/manageiq#8211, vmware/vsphere-automation-sdk-java#217): each
 // further page is one ContinueRetrievePropertiesEx; findallbyip runs with
 // those pages only (its inventory is under 100 objects, so they matter only
@@ -158,14 +159,18 @@ func (c scaleCase) name(nodes int) string {
 }
 
 // policy chains a handler in front of vspheretest's: a RetrievePropertiesEx
-// without maxObjects gets pageSize (when not 0), as vCenter's own policy
-// would page it, and every request waits rtt first.
+// gets pages of at most pageSize (when not 0), whatever maxObjects it asked
+// for, as a vCenter whose own policy pages at 100 would do (the worst
+// case: the check asks for maxObjects pages), and every request waits rtt
+// first.
 func policy(srv *vspheretest.Server, pageSize *atomic.Int32, rtt *atomic.Int64) {
 	reg := srv.Model.Service.Context.Map
 	prev := reg.Handler
 	reg.Handler = func(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
-		if req, ok := method.Body.(*types.RetrievePropertiesEx); ok && req.Options.MaxObjects == 0 {
-			req.Options.MaxObjects = pageSize.Load()
+		if req, ok := method.Body.(*types.RetrievePropertiesEx); ok {
+			if p := pageSize.Load(); p > 0 && (req.Options.MaxObjects == 0 || req.Options.MaxObjects > p) {
+				req.Options.MaxObjects = p
+			}
 		}
 		if d := time.Duration(rtt.Load()); d > 0 {
 			time.Sleep(d)
