@@ -110,8 +110,9 @@ func writeVCenterTable(w io.Writer, cases []vcCase) {
 	fmt.Fprintf(w, "One check (session, inventory, node VMs, privileges, logout) against vcsim over HTTPS on loopback, every VM\n")
 	fmt.Fprintf(w, "reporting a guest IP; bytes received counted on the wire, TLS included. Today: the node VMs found among every\n")
 	fmt.Fprintf(w, "VM's guest.ipAddress, read with the inventory. FindAllByIp: an inventory read without VMs, then\n")
-	fmt.Fprintf(w, "SearchIndex.FindAllByIp per node. Pages: vcsim returns a RetrievePropertiesEx in one; vCenter is reported\n")
-	fmt.Fprintf(w, "to page one without maxObjects at 100 objects, a ContinueRetrievePropertiesEx each.\n\n")
+	fmt.Fprintf(w, "SearchIndex.FindAllByIp per node. Pages: the check asks for 10,000 objects a page and vcsim gives one;\n")
+	fmt.Fprintf(w, "vCenter is reported to page at 100 objects without maxObjects, and \"100 objects\" is a vCenter that does\n")
+	fmt.Fprintf(w, "so whatever is asked (the worst case), a ContinueRetrievePropertiesEx a page.\n\n")
 	fmt.Fprintf(w, "| VMs | nodes | pages | delay per request | requests today | FindAllByIp | received today | FindAllByIp | wall today | FindAllByIp |\n")
 	fmt.Fprintf(w, "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	type key struct {
