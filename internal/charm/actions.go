@@ -104,8 +104,8 @@ func (c *Charm) refreshAction(ctx context.Context) error {
 	if r.resolveErr != nil {
 		return c.tools.ActionFail(ctx, r.resolveErr.Error())
 	}
-	if r.record.Outcome == outcomeRejected {
-		return c.tools.ActionFail(ctx, r.record.Reason)
+	if r.decision.record.Outcome == outcomeRejected {
+		return c.tools.ActionFail(ctx, r.decision.record.Reason)
 	}
 	changed := "none"
 	if len(r.changedKeys) > 0 {
@@ -204,8 +204,8 @@ func (c *Charm) checkPrerequisitesAction(ctx context.Context) error {
 	switch {
 	case r.resolveErr != nil:
 		return c.tools.ActionFail(ctx, r.resolveErr.Error())
-	case r.record.Outcome != outcomeVerified:
-		return c.tools.ActionFail(ctx, r.record.Reason)
+	case r.decision.record.Outcome != outcomeVerified:
+		return c.tools.ActionFail(ctx, r.decision.record.Reason)
 	}
 	status, msg := statusFor(r.decision)
 	results := prereqResults(r.report)

@@ -13,9 +13,6 @@ import (
 // reconciled is what one reconcile did, for action results.
 type reconciled struct {
 	inputs
-	// record is the check record matching the inputs; nil when they could
-	// not be resolved.
-	record  *checkRecord
 	checked bool
 	report  *vsphere.Report
 	// changedKeys are the relation keys written on at least one relation;
@@ -85,19 +82,20 @@ func (c *Charm) checkAndPublish(ctx context.Context, policy checkPolicy, rels []
 		r.report, rec = c.check(ctx, in.resolved, nodes)
 		rec.Inputs, rec.Nodes = hash, st.nodes.hash()
 		st.setCheck(rec)
-		r.record = &rec
+		r.decision.record = &rec
 		if newInputs {
 			// Said once per set of inputs, not on every re-check.
 			logs = append(logs, in.resolved.Notices...)
 		}
 		logs = append(logs, checkLog(in.resolved, r))
 	} else {
-		r.record = prev
+		r.decision.record = prev
 	}
 	if newInputs {
 		rels = nil // new values: every relation
 	}
-	if r.record.Outcome != outcomeRejected {
+	record := r.decision.record
+	if record.Outcome != outcomeRejected {
 		if r.changedKeys, r.relations, err = c.publish(ctx, st, rels, in.resolved.Data.Encode()); err != nil {
 			return nil, err
 		}
@@ -107,13 +105,13 @@ func (c *Charm) checkAndPublish(ctx context.Context, policy checkPolicy, rels []
 			logs = append(logs, fmt.Sprintf("published %s on %s", strings.Join(r.changedKeys, ", "), strings.Join(r.relations, ", ")))
 		}
 	}
-	if r.checked && r.record.Outcome == outcomeVerified && r.record.Version != "" &&
-		(prev == nil || prev.Version != r.record.Version || c.hc.Name == "upgrade-charm") {
-		if err := c.tools.ApplicationVersionSet(ctx, r.record.Version); err != nil {
+	if r.checked && record.Outcome == outcomeVerified && record.Version != "" &&
+		(prev == nil || prev.Version != record.Version || c.hc.Name == "upgrade-charm") {
+		if err := c.tools.ApplicationVersionSet(ctx, record.Version); err != nil {
 			return nil, err
 		}
 	}
-	r.decision = decision{record: r.record, quoting: quotingWarnings(in.resolved.Data, st.clientApps())}
+	r.decision.quoting = quotingWarnings(in.resolved.Data, st.clientApps())
 	return logs, nil
 }
 
@@ -130,14 +128,14 @@ func (c *Charm) log(ctx context.Context, level hooktools.Level, msg string) {
 // checkLog is the one log line about a check: never a secret.
 func checkLog(res credentials.Resolved, r *reconciled) string {
 	if r.report == nil {
-		return fmt.Sprintf("vCenter %s as %s: %s (%s)", res.Data.VsphereIP, res.Data.User, r.record.Reason, res.TLSWhy)
+		return fmt.Sprintf("vCenter %s as %s: %s (%s)", res.Data.VsphereIP, res.Data.User, r.decision.record.Reason, res.TLSWhy)
 	}
 	p := r.report
 	line := fmt.Sprintf("vCenter %s (%s %s build %s) verified as %s in %s with %d requests: datacenter %s, datastore %s, folder %s%s; %s",
 		res.Data.VsphereIP, p.Product.Name, p.Product.Version, p.Product.Build, res.Data.User,
 		p.Elapsed.Round(1e6), p.Requests, p.Datacenter, p.Datastore, p.Folder, poolLog(p.ResourcePool), res.TLSWhy)
-	if r.record.Prereq != nil {
-		line += "; " + r.record.Prereq.logLine(p)
+	if r.decision.record.Prereq != nil {
+		line += "; " + r.decision.record.Prereq.logLine(p)
 	}
 	return line
 }

@@ -250,9 +250,7 @@ func (s *unitState) setNode(relID, unit, addr string) {
 // keys would take a state-delete each, so the relation is marked broken in
 // the record and sweep deletes its keys a few at a time.
 func (s *unitState) dropRelation(relID string) {
-	if _, ok := s.relKeys[relID]; ok {
-		delete(s.relKeys, relID)
-	}
+	delete(s.relKeys, relID)
 	delete(s.apps, relID)
 	delete(s.nodes, relID)
 	s.broken[relID] = true
