@@ -42,7 +42,7 @@ fakejuju:
 # same charm's relation hooks and quiet update-status at 10 to 5,000
 # related units; one vCenter check against 1,000 to 4,000 VMs with 10 to
 # 1,000 nodes (internal/vsphere BenchmarkCheckScale). The three tables of
-# README's Performance section, in about three minutes on 2 cores.
+# tables of docs/performance.md, in about three minutes on 2 cores.
 bench: charm fakejuju
 	$(GO) build -o build/bin/floor ./cmd/charmbench/floor
 	$(GO) build -o build/bin/rss ./cmd/charmbench/rss
