@@ -240,7 +240,7 @@ func (c *Charm) enableDiskUUIDAction(ctx context.Context) error {
 		return err
 	}
 	st := in.state
-	if err := c.resyncNodes(ctx, st); err != nil {
+	if err := c.resyncNodes(ctx, st, st.nodesKnown); err != nil {
 		return err
 	}
 	related, err := c.nodesToCheck(ctx, st)
@@ -331,13 +331,9 @@ func (c *Charm) enableDiskUUIDAction(ctx context.Context) error {
 		results["would-change"] = strconv.Itoa(changed)
 	} else {
 		results["changed"] = strconv.Itoa(changed)
-	}
-	if err := c.tools.ActionSet(ctx, results); err != nil {
-		return err
-	}
-	if !dryRun {
 		results["unknown"] = strconv.Itoa(unknown)
 	}
+	// One action-set: each is a process whose argv holds every result.
 	if err := c.tools.ActionSet(ctx, results); err != nil {
 		return err
 	}

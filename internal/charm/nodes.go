@@ -114,13 +114,17 @@ func relNum(id string) int {
 }
 
 // trackNodes keeps the record of related units current. A relation-joined
-// or -changed hook reads its remote unit's address, one relation-get; the
-// record is listed in full only when asked (upgrade-charm, the
-// prerequisite actions) or when there is none yet, so that no event pays a
-// relation-list and relation-get per unit.
+// or -changed hook reads its remote unit's address, one relation-get. The
+// units are listed again when asked (the prerequisite actions), which
+// reads only the addresses of units the record lacks, and in full (an
+// address per unit) only on upgrade-charm or when there is no record yet,
+// so that no other event pays a relation-get per unit.
 func (c *Charm) trackNodes(ctx context.Context, st *unitState, resync bool) error {
-	if resync || !st.nodesKnown || c.hc.Name == "upgrade-charm" {
-		return c.resyncNodes(ctx, st)
+	if !st.nodesKnown || c.hc.Name == "upgrade-charm" {
+		return c.resyncNodes(ctx, st, false)
+	}
+	if resync {
+		return c.resyncNodes(ctx, st, true)
 	}
 	endpoint, event, ok := c.hc.RelationHook()
 	if ok && endpoint == Endpoint {
@@ -137,8 +141,14 @@ func (c *Charm) trackNodes(ctx context.Context, st *unitState, resync bool) erro
 	return nil
 }
 
-// resyncNodes lists every related unit and its address.
-func (c *Charm) resyncNodes(ctx context.Context, st *unitState) error {
+// resyncNodes lists every related unit: a relation-ids per endpoint and a
+// relation-list per relation. With reuse, a unit the record holds with an
+// address keeps it (the relation hooks record every address Juju gives, in
+// the same transaction as the rest of the state, see docs/juju-hook-tools.md),
+// so the calls grow with the relations and the units the record lacks, not
+// with the units: 5,000 relation-gets would not fit in an action's deadline.
+// Without reuse every address is read again.
+func (c *Charm) resyncNodes(ctx context.Context, st *unitState, reuse bool) error {
 	if err := st.loadNodes(ctx, c.tools); err != nil {
 		return err
 	}
@@ -157,9 +167,11 @@ func (c *Charm) resyncNodes(ctx context.Context, st *unitState) error {
 				return err
 			}
 			for _, u := range units {
-				addr, err := c.remoteAddress(ctx, id, u)
-				if err != nil {
-					return err
+				addr, known := st.nodes[id][u]
+				if !reuse || !known || addr == "" {
+					if addr, err = c.remoteAddress(ctx, id, u); err != nil {
+						return err
+					}
 				}
 				ns.set(id, u, addr)
 				if endpoint == Endpoint {

@@ -329,6 +329,7 @@ func TestEnableDiskUUIDAction(t *testing.T) {
 			e.hook("config-changed")
 			checks := e.checks.Load()
 
+			mark := len(e.juju.Calls)
 			e.action("enable-disk-uuid", tc.params)
 			a := e.juju.Action
 			if tc.failed != "" {
@@ -339,6 +340,14 @@ func TestEnableDiskUUIDAction(t *testing.T) {
 				require.False(t, a.Failed, a.Message)
 				assert.Equal(t, checks+1, e.checks.Load(), "one session")
 				assert.Contains(t, a.Results["note"], "power cycle")
+				sets := callsTo(e.callsSince(mark), "action-set")
+				require.Len(t, sets, 1, "the results are set once")
+				keys := map[string]bool{}
+				for _, arg := range sets[0].Args {
+					k, _, _ := strings.Cut(arg, "=")
+					assert.False(t, keys[k], "%s set twice", k)
+					keys[k] = true
+				}
 				units, _ := a.Results["units"].(map[string]any)
 				for k, want := range tc.results {
 					u, _ := units[k].(map[string]any)
