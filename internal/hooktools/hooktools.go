@@ -7,12 +7,22 @@
 // stderr into the typed errors in errors.go. The one exception is
 // action-set, which Juju only offers with key=value arguments.
 //
+// It is also the charm's one way out for text (docs/security.md): every
+// message, result and state value is redacted of the secrets registered in
+// Secrets() and bounded to fit the limits Juju and the kernel set
+// (limits.go); only relation data, where the password is meant to go, is
+// sent as given.
+//
 // The tools are run through a Runner: Exec (os/exec, the only one in the
 // charm) in production, the in-memory Juju of package hooktoolstest in unit
 // tests. Both see exactly the same argv and stdin.
 package hooktools
 
-import "context"
+import (
+	"context"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
+)
 
 // Status is a workload status name accepted by status-set.
 type Status string
@@ -99,13 +109,20 @@ type Tools interface {
 	// ActionGet returns the running action's parameters.
 	ActionGet(ctx context.Context) (map[string]any, error)
 	// ActionSet sets action results; nested maps become dotted keys.
-	// Values go on argv (action-set has no --file): only put a secret in
-	// results when the user ran the action to see it.
+	// Values go on argv (action-set has no --file), redacted and bounded.
 	ActionSet(ctx context.Context, results map[string]any) error
+	// ActionSetShown is ActionSet for results the user ran the action to
+	// see, a secret among them (cloud-config show-password=true): bounded,
+	// not redacted.
+	ActionSetShown(ctx context.Context, results map[string]any) error
 	// ActionFail marks the running action failed with a message.
 	ActionFail(ctx context.Context, message string) error
 	// ActionLog sends a progress message to the user running the action.
 	ActionLog(ctx context.Context, message string) error
+
+	// Secrets are the secrets every text above is cleaned of (all but
+	// relation data). The charm adds each secret as soon as it reads it.
+	Secrets() *redact.Secrets
 }
 
 // Runner runs one hook tool. A tool that exits non-zero returns an

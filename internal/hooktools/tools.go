@@ -11,19 +11,33 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 )
 
 // New returns the hook tools run through r: Exec{} in the charm, the
-// in-memory Juju of hooktoolstest in unit tests.
-func New(r Runner) Tools {
-	return &tools{run: r}
+// in-memory Juju of hooktoolstest in unit tests. Every text they send is
+// redacted with the secrets of WithSecrets (a set of their own when not
+// given) and bounded (limits.go).
+func New(r Runner, opts ...Option) Tools {
+	t := &tools{run: r}
+	for _, o := range opts {
+		o(t)
+	}
+	if t.secrets == nil {
+		t.secrets = &redact.Secrets{}
+	}
+	return t
 }
 
 var _ Tools = (*tools)(nil)
 
 type tools struct {
-	run Runner
+	run     Runner
+	secrets *redact.Secrets
 }
+
+func (t *tools) Secrets() *redact.Secrets { return t.secrets }
 
 // Statuses lists the workload statuses status-set accepts, in Juju's order.
 var Statuses = []Status{StatusMaintenance, StatusBlocked, StatusWaiting, StatusActive}
@@ -89,11 +103,13 @@ func (t *tools) StatusSet(ctx context.Context, status Status, message string) er
 			Err:     ErrInvalidArgument,
 		}
 	}
+	message = t.secrets.Text(message, MaxStatus)
 	_, err := t.call(ctx, "status-set", withPositional(nil, string(status), message), nil)
 	return err
 }
 
 func (t *tools) ApplicationVersionSet(ctx context.Context, version string) error {
+	version = t.secrets.Server(version, MaxVersion)
 	_, err := t.call(ctx, "application-version-set", withPositional(nil, version), nil)
 	return err
 }
@@ -105,6 +121,7 @@ func (t *tools) IsLeader(ctx context.Context) (bool, error) {
 }
 
 func (t *tools) Log(ctx context.Context, level Level, message string) error {
+	message = t.secrets.Text(message, MaxLog)
 	_, err := t.call(ctx, "juju-log", withPositional([]string{"-l", string(level)}, message), nil)
 	return err
 }
@@ -130,16 +147,23 @@ func (t *tools) StateGetKey(ctx context.Context, key string) (string, error) {
 // StateSet keeps the promise of the Tools interface (an empty value deletes
 // the key) although Juju's state-set stores "" as a value: keys to delete go
 // to state-delete, one call each (keys are not secret), the rest to
-// state-set on stdin.
+// state-set on stdin. Values are redacted (state holds hashes and records,
+// never a secret) and a value over MaxStateValue refuses the whole call
+// before anything runs, with a *LimitError: Juju would refuse it, and the
+// fault is the charm's.
 func (t *tools) StateSet(ctx context.Context, values map[string]string) error {
 	set := map[string]string{}
 	var deleted []string
 	for k, v := range values {
 		if v == "" {
 			deleted = append(deleted, k)
-		} else {
-			set[k] = v
+			continue
 		}
+		v = t.secrets.Clean(v)
+		if len(v) > MaxStateValue {
+			return &LimitError{Tool: "state-set", What: fmt.Sprintf("the value of key %q", redact.Cut(k, 64)), Len: len(v), Limit: MaxStateValue}
+		}
+		set[k] = v
 	}
 	if len(set) > 0 {
 		stdin, err := yamlMap("state-set", set)
@@ -170,9 +194,19 @@ func (t *tools) ActionGet(ctx context.Context) (map[string]any, error) {
 // ActionSet passes results as key=value arguments because that is all
 // action-set accepts: unlike relation-set and state-set it has no --file
 // (juju/juju worker/uniter/runner/jujuc/action-set.go). Values are
-// therefore visible in the process list while the tool runs; a caller must
-// put a secret in results only when the user ran the action to see it.
+// therefore visible in the process list while the tool runs, and are
+// redacted: ActionSetShown is for the one result a user asked to see.
 func (t *tools) ActionSet(ctx context.Context, results map[string]any) error {
+	return t.actionSet(ctx, results, true)
+}
+
+// ActionSetShown is ActionSet without redaction, for results the user ran
+// the action to see (cloud-config show-password=true). Still bounded.
+func (t *tools) ActionSetShown(ctx context.Context, results map[string]any) error {
+	return t.actionSet(ctx, results, false)
+}
+
+func (t *tools) actionSet(ctx context.Context, results map[string]any, clean bool) error {
 	flat := map[string]string{}
 	if err := flatten("", results, flat); err != nil {
 		return err
@@ -185,28 +219,48 @@ func (t *tools) ActionSet(ctx context.Context, results map[string]any) error {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	args := make([]string, 0, len(keys))
+	var args []string
+	size := 0
 	for _, k := range keys {
+		v := flat[k]
+		if clean {
+			v = t.secrets.Clean(v)
+		}
 		// The key leads, and keys never start with "-", so no value can be
 		// taken for a flag.
-		args = append(args, k+"="+flat[k])
+		arg := k + "=" + redact.Cut(v, MaxActionValue)
+		// Results too long for one command line go in several calls:
+		// action-set merges them.
+		if len(args) > 0 && size+len(arg) > MaxArgv {
+			if _, err := t.call(ctx, "action-set", args, nil); err != nil {
+				return err
+			}
+			args, size = nil, 0
+		}
+		args = append(args, arg)
+		size += len(arg) + 1
 	}
 	_, err := t.call(ctx, "action-set", args, nil)
 	return err
 }
 
 func (t *tools) ActionFail(ctx context.Context, message string) error {
+	message = t.secrets.Text(message, MaxActionFail)
 	_, err := t.call(ctx, "action-fail", withPositional(nil, message), nil)
 	return err
 }
 
 func (t *tools) ActionLog(ctx context.Context, message string) error {
+	message = t.secrets.Text(message, MaxLog)
 	_, err := t.call(ctx, "action-log", withPositional(nil, message), nil)
 	return err
 }
 
 // call runs one tool and turns its failure into a *ToolError.
 func (t *tools) call(ctx context.Context, tool string, args []string, stdin []byte) ([]byte, error) {
+	if err := checkArgs(tool, args); err != nil {
+		return nil, err
+	}
 	out, err := t.run.Run(ctx, tool, args, stdin)
 	if err == nil {
 		return out, nil
@@ -230,15 +284,15 @@ func (t *tools) getJSON(ctx context.Context, v any, tool string, args ...string)
 		return err
 	}
 	if err := json.Unmarshal(bytes.TrimSpace(out), v); err != nil {
-		return &ToolError{Tool: tool, Err: fmt.Errorf("%w: %w", ErrBadOutput, redact(err))}
+		return &ToolError{Tool: tool, Err: fmt.Errorf("%w: %w", ErrBadOutput, jsonFault(err))}
 	}
 	return nil
 }
 
-// redact keeps the kind of a JSON decoding failure but not the text that
+// jsonFault keeps the kind of a JSON decoding failure but not the text that
 // caused it (an *json.UnmarshalTypeError quotes no value, a SyntaxError
 // quotes one character, but a future Go might quote more).
-func redact(err error) error {
+func jsonFault(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
