@@ -97,6 +97,12 @@ var fields = []struct{ key, option, cloud string }{
 // config-get's answer. The error is one of the types in errors.go.
 func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (Resolved, error) {
 	r := Resolved{Sources: map[string]Source{}}
+	if trustErr != nil {
+		spec = hooktools.CloudSpec{} // not trusted: nothing of it is used
+	}
+	if err := checkLengths(spec, config); err != nil {
+		return r, err
+	}
 	vals := map[string]string{}
 	set := func(key, v string, src Source) {
 		if v != "" {
@@ -137,6 +143,10 @@ func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (R
 	}
 
 	for _, f := range fields {
+		if r.Sources[f.key] == SourceCredentials && len(vals[f.key]) > maxLen[f.option].max {
+			l := maxLen[f.option]
+			return r, &LengthError{Option: "credentials", Field: f.key, Len: len(vals[f.key]), Max: l.max, Why: l.why}
+		}
 		if err := checkValue(vals[f.key]); err != nil {
 			reason := err.Error()
 			if r.Sources[f.key] == SourceCredentials {
@@ -179,6 +189,10 @@ func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (R
 		if err := checkValue(option(config, opt)); err != nil {
 			return r, &ConfigError{Option: opt, Reason: err.Error()}
 		}
+	}
+	// Before ParseServer, whose errors quote the part they refuse.
+	if hasUserInfo(r.Data.VsphereIP) {
+		return r, &UserInfoError{}
 	}
 	if _, err := vsphere.ParseServer(r.Data.VsphereIP); err != nil {
 		opt := "vsphere_ip"
