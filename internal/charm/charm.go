@@ -79,6 +79,9 @@ type Charm struct {
 	key          []byte
 	// relIDs caches relation-ids per endpoint for the event.
 	relIDs map[string][]string
+	// recheck: a unit leaving is named in the status in a way only a new
+	// check can restate (see leave).
+	recheck bool
 }
 
 // New returns the charm for one event.
@@ -118,10 +121,14 @@ const (
 )
 
 // hooks maps every handled hook outside relations to its check policy. A
-// hook not listed here (secret-*, pre-series-upgrade, stop, remove, ...)
-// changes nothing: the charm keeps no files or processes besides its state
-// key, so stop and remove leave nothing behind by construction.
+// hook not listed here (secret-*, pre-series-upgrade, ...) changes
+// nothing. stop and remove set the status decided from what is left (Juju
+// takes status-set in both: the unit is dying, not dead, until remove
+// ends); the charm keeps no files or processes besides its state key, so
+// they leave nothing behind by construction.
 var hooks = map[string]checkPolicy{
+	"stop":                    checkIfChanged,
+	"remove":                  checkIfChanged,
 	"install":                 checkOnEvent,
 	"config-changed":          checkOnEvent,
 	"upgrade-charm":           checkOnEvent,
@@ -163,10 +170,11 @@ func (c *Charm) relationEvent(ctx context.Context, endpoint, event string) error
 		}
 		_, err := c.reconcile(ctx, checkIfChanged, rels, false)
 		return err
-	case "departed":
-		return c.forgetUnit(ctx, c.hc.RelationID, c.departing())
-	case "broken":
-		return c.forgetRelation(ctx, c.hc.RelationID)
+	case "departed", "broken":
+		// What leaves is forgotten first (trackNodes), so that the status
+		// names neither the unit nor the relation's application.
+		_, err := c.reconcile(ctx, checkIfChanged, []string{}, false)
+		return err
 	}
 	return nil
 }

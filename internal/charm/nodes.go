@@ -120,17 +120,25 @@ func relNum(id string) int {
 // address per unit) only on upgrade-charm or when there is no record yet,
 // so that no other event pays a relation-get per unit.
 func (c *Charm) trackNodes(ctx context.Context, st *unitState, resync bool) error {
+	endpoint, event, ok := c.hc.RelationHook()
+	if ok && (event == "departed" || event == "broken") {
+		if err := c.leave(ctx, st, event); err != nil {
+			return err
+		}
+	}
 	if !st.nodesKnown || c.hc.Name == "upgrade-charm" {
 		return c.resyncNodes(ctx, st, false)
 	}
 	if resync {
 		return c.resyncNodes(ctx, st, true)
 	}
-	endpoint, event, ok := c.hc.RelationHook()
-	if ok && endpoint == Endpoint {
+	if !ok || (event != "created" && event != "joined" && event != "changed") {
+		return nil
+	}
+	if endpoint == Endpoint {
 		st.setApp(c.hc.RelationID, c.hc.RemoteApp)
 	}
-	if !ok || (event != "joined" && event != "changed") || c.hc.RemoteUnit == "" {
+	if event == "created" || c.hc.RemoteUnit == "" {
 		return nil
 	}
 	addr, err := c.remoteAddress(ctx, c.hc.RelationID, c.hc.RemoteUnit)
@@ -138,6 +146,63 @@ func (c *Charm) trackNodes(ctx context.Context, st *unitState, resync bool) erro
 		return err
 	}
 	st.setNode(c.hc.RelationID, c.hc.RemoteUnit, addr)
+	return nil
+}
+
+// leave forgets what a relation-departed (a unit) or relation-broken (a
+// relation and its units) takes away, so that the status this event sets
+// names neither: the unit's key is deleted (one state-delete, nothing
+// read), a broken relation is dropped from the record (its keys are swept
+// by later update-status hooks, see dropRelation), and the units leaving
+// are dropped from the node VMs the last check named. When the status
+// names one in a message that cannot be taken apart (a privilege missing
+// on its VM, a datastore its host lacks), this event checks again, so the
+// status is true now rather than at the next update-status.
+func (c *Charm) leave(ctx context.Context, st *unitState, event string) error {
+	var gone leaving
+	id := c.hc.RelationID
+	if event == "departed" {
+		if gone.unit = c.departing(); gone.unit == "" {
+			return nil
+		}
+	} else {
+		gone.app = st.apps[id]
+		if gone.app == "" {
+			gone.app = c.hc.RemoteApp
+		}
+		// The same application still related on another relation keeps
+		// its units (a nodes relation's application is not recorded: the
+		// next update-status, which checks because the units changed,
+		// names them again if so).
+		for other, app := range st.apps {
+			if other != id && app == gone.app {
+				gone.app = ""
+			}
+		}
+	}
+	if rec := st.check; rec != nil && rec.Prereq != nil {
+		p := *rec.Prereq
+		pruned, named := p.forget(gone)
+		if named {
+			c.recheck = true
+			// Read before this event's deletions, which a later read
+			// would not see (they are written at the end of the event).
+			if err := st.loadNodes(ctx, c.tools); err != nil {
+				return err
+			}
+		}
+		if pruned {
+			v := *rec
+			v.Prereq = &p
+			st.setCheck(v)
+		}
+	}
+	if event == "departed" {
+		delete(st.nodes[id], gone.unit)
+		st.changed[nodeKey(id, gone.unit)] = ""
+		return nil
+	}
+	st.dropRelation(id)
 	return nil
 }
 
@@ -272,26 +337,4 @@ func (c *Charm) relationIDs(ctx context.Context, endpoint string) ([]string, err
 	}
 	c.relIDs[endpoint] = ids
 	return ids, nil
-}
-
-// forgetRelation drops the records of a broken relation: what was
-// published there and its units. It reads only the record, so a relation
-// of thousands of units costs what one of a few does.
-func (c *Charm) forgetRelation(ctx context.Context, id string) error {
-	st, err := loadRecord(ctx, c.tools)
-	if err != nil {
-		return err
-	}
-	st.dropRelation(id)
-	return st.save(ctx, c.tools)
-}
-
-// forgetUnit drops a departed unit's key, so the next update-status checks
-// without it: one state-delete, nothing read. Nothing else changes: our
-// databag stays for the remaining units.
-func (c *Charm) forgetUnit(ctx context.Context, id, unit string) error {
-	if unit == "" {
-		return nil
-	}
-	return c.tools.StateSet(ctx, map[string]string{nodeKey(id, unit): ""})
 }

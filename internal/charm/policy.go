@@ -6,7 +6,7 @@ package charm
 // looked at by the next update-status.
 func (c *Charm) needCheck(policy checkPolicy, prev *checkRecord, inputs string, st *unitState) bool {
 	switch {
-	case policy == checkNow, prev == nil, prev.Inputs != inputs:
+	case policy == checkNow, prev == nil, prev.Inputs != inputs, c.recheck:
 		return true
 	case prev.LoginRejected && c.now().Before(prev.retryAt()):
 		// The same credential vCenter refused: trying it again on every

@@ -2,6 +2,7 @@ package charm
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,6 +222,62 @@ func (l *unitList) add(name string) {
 		l.Names = append(l.Names, name)
 	}
 	l.Total++
+}
+
+// remove drops the names gone matches, and reports whether it did. A
+// matching unit past the names kept is not known to be in the list: the
+// total keeps it until the next check.
+func (l *unitList) remove(gone leaving) bool {
+	kept := l.Names[:0:0]
+	for _, n := range l.Names {
+		if !gone.matches(n) {
+			kept = append(kept, n)
+		}
+	}
+	removed := len(l.Names) - len(kept)
+	l.Names = kept
+	l.Total -= removed
+	return removed > 0
+}
+
+// leaving is what a relation-departed or -broken takes away: one unit, or
+// every unit of an application.
+type leaving struct{ unit, app string }
+
+func (g leaving) matches(unit string) bool {
+	return (g.unit != "" && unit == g.unit) || (g.app != "" && strings.HasPrefix(unit, g.app+"/"))
+}
+
+// namedIn reports whether text names a unit that is leaving: the unit's
+// name not followed by another digit, or the application's name followed
+// by "/" and a unit number.
+func (g leaving) namedIn(text string) bool {
+	var pat string
+	switch {
+	case g.unit != "":
+		pat = regexp.QuoteMeta(g.unit) + `(?:[^0-9]|$)`
+	case g.app != "":
+		pat = regexp.QuoteMeta(g.app) + `/[0-9]`
+	default:
+		return false
+	}
+	return regexp.MustCompile(`(?:^|[^a-z0-9-])` + pat).MatchString(text)
+}
+
+// forget drops the units leaving from the node VMs the status names
+// (pruned), and reports whether one is still named in a message that
+// cannot be taken apart: a missing privilege or a storage problem, which
+// only a new check can restate (named).
+func (p *prereqs) forget(gone leaving) (pruned, named bool) {
+	a := p.NoDiskUUID.remove(gone)
+	b := p.NotFound.remove(gone)
+	for _, e := range p.Essential {
+		named = named || gone.namedIn(e)
+	}
+	for _, f := range p.Storage {
+		named = named || gone.namedIn(f.First)
+	}
+	return a || b, named
 }
 
 // String lists the names kept, then how many more.
