@@ -142,7 +142,55 @@ func (s *session) check(ctx context.Context, p *prepared) (*Report, error) {
 	if r.pool != nil {
 		rep.ResourcePool = r.pool.path
 	}
+	p.bound(rep)
 	return rep, nil
+}
+
+// bound redacts and cuts every text of a report that came from the server
+// (docs/vcenter.md, "What the charm accepts from a server"), once the
+// lookups, which need the names as they are, are done.
+func (p *prepared) bound(rep *Report) {
+	text := func(s *string, max int) { *s = p.secrets.Server(*s, max) }
+	product := func(pr *Product) {
+		for _, f := range []*string{&pr.Name, &pr.Version, &pr.Build, &pr.APIType, &pr.APIVersion} {
+			text(f, maxServerText)
+		}
+	}
+	product(&rep.Product)
+	for _, f := range []*string{&rep.Datacenter, &rep.Datastore, &rep.Folder, &rep.ResourcePool} {
+		text(f, maxPathText)
+	}
+	ds := &rep.DatastoreInfo
+	text(&ds.Name, maxServerText)
+	text(&ds.Path, maxPathText)
+	for _, f := range []*string{&ds.URL, &ds.Type, &ds.MaintenanceMode} {
+		text(f, maxServerText)
+	}
+	for i := range rep.Nodes {
+		n := &rep.Nodes[i]
+		text(&n.Why, maxPathText+maxServerText)
+		text(&n.VM, maxPathText)
+		text(&n.Host, maxPathText)
+		for _, f := range []*string{&n.UUID, &n.PowerState, &n.HardwareVersion, &n.DiskUUID.Value, &n.DatastoreMount.AccessMode, &n.DatastoreMount.Reason} {
+			text(f, maxServerText)
+		}
+		product(&n.HostProduct)
+	}
+	for i := range rep.DuplicateUUIDs {
+		d := &rep.DuplicateUUIDs[i]
+		text(&d.UUID, maxServerText)
+		for j := range d.VMs {
+			text(&d.VMs[j], maxPathText)
+		}
+	}
+	pr := &rep.Privileges
+	text(&pr.User, maxServerText)
+	for i := range pr.Checked {
+		text(&pr.Checked[i].Object, maxPathText)
+	}
+	for i := range pr.Missing {
+		text(&pr.Missing[i].Object, maxPathText)
+	}
 }
 
 // resolved holds the objects a target names; later lookups in the same
@@ -163,6 +211,7 @@ func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) 
 
 	r.datacenter, err = lookup{
 		kind:       "datacenter",
+		sec:        p.secrets,
 		where:      "vCenter " + p.url.Host,
 		base:       root,
 		byName:     true,
@@ -185,6 +234,7 @@ func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) 
 	dsFolder := folderOf(dc.datastoreFolder, "datastore")
 	r.datastore, err = lookup{
 		kind:       "datastore",
+		sec:        p.secrets,
 		where:      inDC,
 		base:       dsFolder,
 		byName:     true,
@@ -201,6 +251,7 @@ func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) 
 		subfolders := inv.filter(func(n *node) bool { return n.isA("Folder") && n.under(vmFolder) })
 		r.folder, err = lookup{
 			kind:       "folder",
+			sec:        p.secrets,
 			where:      "the VM folder of " + inDC,
 			base:       vmFolder,
 			candidates: append([]*node{vmFolder}, subfolders...),
@@ -222,6 +273,7 @@ func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) 
 		// the finder's resource pool listing does.
 		found, err := lookup{
 			kind:       "resource pool",
+			sec:        p.secrets,
 			where:      inDC,
 			base:       hostFolder,
 			byName:     true,

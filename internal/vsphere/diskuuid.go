@@ -189,9 +189,8 @@ func (s *session) waitTasks(ctx context.Context, tasks map[types.ManagedObjectRe
 				if lmf == nil {
 					lmf = &types.LocalizedMethodFault{LocalizedMessage: "task failed"}
 				}
-				if lmf.LocalizedMessage == "" {
-					lmf.LocalizedMessage = faultText(*lmf)
-				}
+				// A copy: the server's message, redacted and cut.
+				lmf = &types.LocalizedMethodFault{Fault: lmf.Fault, LocalizedMessage: s.p.secrets.Server(faultText(*lmf), maxServerText)}
 				done[vmOf[oc.Obj]] = task.Error{LocalizedMethodFault: lmf}
 			default:
 				running++

@@ -3,11 +3,20 @@ package vsphere
 import (
 	"fmt"
 	"strings"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 )
 
 // maxListed caps the names an error lists: a status line has to stay
 // readable on a vCenter with hundreds of datastores or pools.
 const maxListed = 10
+
+// Bounds of server text in an error, so that a status line built from one
+// stays short (docs/vcenter.md, "What the charm accepts from a server").
+const (
+	maxNameText = 128 // one name or path in a listing, or the name asked for
+	maxListText = 384 // a listing of names together
+)
 
 // TargetError is a setting that cannot be used as given (bad address, bad
 // thumbprint, no certificate in the CA text, missing value). It is found
@@ -29,7 +38,7 @@ type LoginError struct {
 }
 
 func (e *LoginError) Error() string {
-	return fmt.Sprintf("vCenter %s rejected login for user '%s'", e.Server, e.User)
+	return fmt.Sprintf("vCenter %s rejected login for user '%s'", e.Server, redact.Cut(e.User, maxServerText))
 }
 
 func (e *LoginError) Unwrap() error { return e.Err }
@@ -48,7 +57,7 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("%s '%s' not found in %s (%s)", e.Kind, e.Name, e.Where, listing("available", e.Available, e.More))
+	return fmt.Sprintf("%s '%s' not found in %s (%s)", e.Kind, redact.Cut(e.Name, maxNameText), redact.Cut(e.Where, maxServerText), listing("available", e.Available, e.More))
 }
 
 // AmbiguousError is a name that matches several objects; Matches holds their
@@ -61,7 +70,7 @@ type AmbiguousError struct {
 
 func (e *AmbiguousError) Error() string {
 	shown, more := capList(e.Matches)
-	return fmt.Sprintf("%s '%s' is ambiguous in %s: give one of the paths (%s)", e.Kind, e.Name, e.Where, listing("matches", shown, more))
+	return fmt.Sprintf("%s '%s' is ambiguous in %s: give one of the paths (%s)", e.Kind, redact.Cut(e.Name, maxNameText), redact.Cut(e.Where, maxServerText), listing("matches", shown, more))
 }
 
 // CertificateError is a server certificate the check did not trust. SHA1 and
@@ -83,7 +92,9 @@ func (e *CertificateError) Error() string {
 	if e.Mismatch {
 		return fmt.Sprintf("certificate of vCenter %s does not match the pinned thumbprint %s (presented: %s)", e.Server, e.Pinned, presented)
 	}
-	return fmt.Sprintf("certificate of vCenter %s is not trusted: %v; give its CA certificate or pin its thumbprint (presented: %s)", e.Server, e.Err, presented)
+	// x509 errors quote the certificate's names, which the server chose.
+	why := redact.Cut(fmt.Sprint(e.Err), maxServerText)
+	return fmt.Sprintf("certificate of vCenter %s is not trusted: %s; give its CA certificate or pin its thumbprint (presented: %s)", e.Server, why, presented)
 }
 
 func (e *CertificateError) Unwrap() error { return e.Err }
@@ -97,7 +108,7 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach vCenter at %s: %v", e.Address, e.Err)
+	return fmt.Sprintf("cannot reach vCenter at %s: %s", e.Address, redact.Cut(fmt.Sprint(e.Err), maxServerText))
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
@@ -128,11 +139,24 @@ func capList(names []string) ([]string, int) {
 	return names[:maxListed], len(names) - maxListed
 }
 
+// listing lists names (each cut to maxNameText) up to maxListText bytes
+// together; the others are counted with more. A status line names a few.
 func listing(label string, names []string, more int) string {
 	if len(names) == 0 {
 		return "none the user can see"
 	}
-	s := label + ": " + strings.Join(names, ", ")
+	var shown []string
+	total := 0
+	for i, n := range names {
+		n = redact.Cut(n, maxNameText)
+		if i > 0 && total+len(n) > maxListText {
+			more += len(names) - i
+			break
+		}
+		shown = append(shown, n)
+		total += len(n) + 2
+	}
+	s := label + ": " + strings.Join(shown, ", ")
 	if more > 0 {
 		s += fmt.Sprintf(" and %d more", more)
 	}
@@ -144,12 +168,20 @@ func listing(label string, names []string, more int) string {
 // manager.
 type NotVCenterError struct {
 	Server string
-	// Product is what the endpoint says it is, when it says anything.
+	// Product is what the endpoint says it is, when it says anything
+	// (redacted and cut to maxServerText).
 	Product string
+	// Missing is the part of the service content it lacks: "session
+	// manager" ("" means that too), "property collector", "root folder".
+	Missing string
 }
 
 func (e *NotVCenterError) Error() string {
-	what := "no session manager in its service content"
+	missing := e.Missing
+	if missing == "" {
+		missing = "session manager"
+	}
+	what := "no " + missing + " in its service content"
 	if e.Product != "" {
 		what = e.Product + ", with " + what
 	}

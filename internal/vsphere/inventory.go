@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 )
 
 // node is one inventory object as read by readInventory.
@@ -257,6 +259,8 @@ type lookup struct {
 	candidates []*node
 	// listed is what "available" shows; nil means candidates.
 	listed []*node
+	// sec redacts the names errors list, which the server chose.
+	sec *redact.Secrets
 }
 
 func (l lookup) find(arg string) (*node, error) {
@@ -291,15 +295,15 @@ func (l lookup) find(arg string) (*node, error) {
 		}
 		var names []string
 		for _, n := range listed {
-			names = append(names, n.relTo(l.base))
+			names = append(names, l.sec.Server(n.relTo(l.base), maxNameText))
 		}
 		shown, more := capList(names)
-		return nil, &NotFoundError{Kind: l.kind, Name: arg, Where: l.where, Available: shown, More: more}
+		return nil, &NotFoundError{Kind: l.kind, Name: l.sec.Text(arg, maxNameText), Where: l.sec.Server(l.where, maxServerText), Available: shown, More: more}
 	default:
 		var paths []string
 		for _, n := range found {
-			paths = append(paths, n.path)
+			paths = append(paths, l.sec.Server(n.path, maxPathText))
 		}
-		return nil, &AmbiguousError{Kind: l.kind, Name: arg, Where: l.where, Matches: paths}
+		return nil, &AmbiguousError{Kind: l.kind, Name: l.sec.Text(arg, maxNameText), Where: l.sec.Server(l.where, maxServerText), Matches: paths}
 	}
 }

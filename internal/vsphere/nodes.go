@@ -2,6 +2,7 @@ package vsphere
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,8 @@ import (
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 )
 
 // DiskUUIDOption is the VM advanced option Kubernetes volumes need: without
@@ -286,6 +289,9 @@ func (s *session) readVMs(ctx context.Context, refs []types.ManagedObjectReferen
 			case "config.extraConfig":
 				if list, ok := p.Val.(types.ArrayOfOptionValue); ok {
 					for _, o := range list.OptionValue {
+						if o == nil {
+							continue
+						}
 						if ov := o.GetOptionValue(); ov != nil && ov.Key == DiskUUIDOption {
 							vm.diskUUID.Value = optionString(o)
 						}
@@ -360,7 +366,8 @@ func isTrue(v string) bool {
 // faultText is a readable text for a fault vCenter returned inside a result.
 func faultText(f types.LocalizedMethodFault) string {
 	if f.LocalizedMessage != "" {
-		return f.LocalizedMessage
+		// The server's words: cut here, redacted where reported.
+		return redact.Cut(f.LocalizedMessage, maxServerText)
 	}
 	if f.Fault == nil {
 		return "unknown fault"
@@ -370,7 +377,10 @@ func faultText(f types.LocalizedMethodFault) string {
 
 // isFault reports whether err is an answer from vCenter (a SOAP fault)
 // rather than a failure to get one (network, deadline).
-func isFault(err error) bool { return soap.IsSoapFault(err) || soap.IsVimFault(err) }
+func isFault(err error) bool {
+	var fe *FaultError
+	return errors.As(err, &fe) || soap.IsSoapFault(err) || soap.IsVimFault(err)
+}
 
 // maxObjects is the page size the check asks vCenter for. Without it vCenter
 // is reported to page at 100 objects, a request per 100 VMs of the

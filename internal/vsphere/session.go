@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
-	"sync/atomic"
 	"time"
 
 	"github.com/vmware/govmomi/fault"
@@ -28,18 +28,6 @@ const logoutGrace = 3 * time.Second
 // whose sessions they are.
 const userAgent = "vsphere-integrator-charm"
 
-// counter is a soap.RoundTripper that counts SOAP requests: keeping a check
-// cheap for vCenter is a requirement, and the count is reported.
-type counter struct {
-	rt soap.RoundTripper
-	n  atomic.Int64
-}
-
-func (c *counter) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
-	c.n.Add(1)
-	return c.rt.RoundTrip(ctx, req, res)
-}
-
 // session is one vCenter login. Every lookup of a check goes through it, so
 // login is paid once and logout happens in one place (close).
 type session struct {
@@ -47,7 +35,7 @@ type session struct {
 	start    time.Time
 	soap     *soap.Client
 	client   *vim25.Client
-	counter  *counter
+	counter  *checked
 	loggedIn bool
 	user     string // as vCenter names the logged-in user
 }
@@ -65,22 +53,41 @@ func openSession(ctx context.Context, p *prepared) (*session, error) {
 	// that net/http keeps going after the request gave up on it.
 	tr.DialContext = (&net.Dialer{Timeout: DefaultTimeout, KeepAlive: 30 * time.Second}).DialContext
 	tr.TLSHandshakeTimeout = DefaultTimeout
+	tr.MaxResponseHeaderBytes = maxHeaderBytes
+	// A redirect is refused below (guard) and never followed: net/http
+	// would re-send the POST as a GET.
+	sc.Client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	sc.Client.Transport = newGuard(tr, p.secrets, p.url.Host)
 	sc.Namespace = "urn:" + vim25.Namespace
 	sc.Version = vim25.Version
 	sc.UserAgent = userAgent
 
-	s := &session{p: p, start: time.Now(), soap: sc, counter: &counter{rt: sc}}
-	content, err := methods.GetServiceContent(ctx, s.counter)
+	s := &session{p: p, start: time.Now(), soap: sc, counter: &checked{rt: sc, sec: p.secrets, server: p.url.Host}}
+	sci, err := methods.RetrieveServiceContent(ctx, s.counter, &types.RetrieveServiceContent{
+		This: vim25.ServiceInstance,
+	})
 	if err != nil {
 		s.close(ctx)
 		return nil, s.fail(ctx, "connect", err)
 	}
+	content := sci.Returnval
 	s.client = &vim25.Client{Client: sc, RoundTripper: s.counter, ServiceContent: content}
-	if content.SessionManager == nil {
-		// Some other SOAP service, or a vCenter with its session service
-		// down: nothing to log in to, and dereferencing would panic.
+	// Some other SOAP service, or a vCenter with its session service down,
+	// has no session manager: nothing to log in to, and dereferencing would
+	// panic. Without a property collector or root folder nothing can be
+	// read.
+	missing := ""
+	switch {
+	case content.SessionManager == nil:
+		missing = "session manager"
+	case content.PropertyCollector.Value == "":
+		missing = "property collector"
+	case content.RootFolder.Value == "":
+		missing = "root folder"
+	}
+	if missing != "" {
 		s.close(ctx)
-		return nil, &NotVCenterError{Server: p.url.Host, Product: content.About.FullName}
+		return nil, &NotVCenterError{Server: p.url.Host, Product: p.secrets.Server(content.About.FullName, maxServerText), Missing: missing}
 	}
 
 	login, err := methods.Login(ctx, s.counter, &types.Login{
@@ -93,6 +100,13 @@ func openSession(ctx context.Context, p *prepared) (*session, error) {
 		return nil, s.fail(ctx, "login", err)
 	}
 	s.loggedIn = true
+	if login.Returnval.Key == "" {
+		// Every vCenter session has a key; an answer without one logged
+		// nothing in (a proxy's page, a server that is not vCenter).
+		err := &BadAnswerError{Server: p.url.Host, Op: "login", What: "no session in the Login answer"}
+		s.close(ctx)
+		return nil, err
+	}
 	// vCenter's own spelling of the user ("VSPHERE.LOCAL\\k8s") is what its
 	// privilege queries take.
 	s.user = login.Returnval.UserName
@@ -118,6 +132,9 @@ func (s *session) close(ctx context.Context) {
 	defer cancel()
 	// A failed logout leaves nothing for the caller to do: the session idles
 	// out on the server side.
+	if s.client == nil || s.client.ServiceContent.SessionManager == nil {
+		return
+	}
 	_, _ = methods.Logout(lctx, s.counter, &types.Logout{This: *s.client.ServiceContent.SessionManager})
 }
 
@@ -129,6 +146,9 @@ func (s *session) fail(ctx context.Context, op string, err error) error {
 	var certErr *CertificateError
 	if errors.As(err, &certErr) {
 		return certErr
+	}
+	if bad, ok := badAnswer(s.p.secrets, s.p.url.Host, op, err); ok {
+		return bad
 	}
 	if fault.Is(err, &types.InvalidLogin{}) {
 		return &LoginError{Server: s.p.url.Host, User: s.p.target.User, Err: err}
@@ -146,8 +166,25 @@ func (s *session) fail(ctx context.Context, op string, err error) error {
 	if cause, ok := networkError(err); ok {
 		return &UnreachableError{Address: s.p.addr, Err: cause}
 	}
-	return fmt.Errorf("vCenter %s: %s: %w", s.p.url.Host, op, err)
+	var fe *FaultError
+	if errors.As(err, &fe) {
+		return fmt.Errorf("vCenter %s: %s: %w", s.p.url.Host, op, err)
+	}
+	// Anything else may quote the server (a url.Error quotes what it could
+	// not parse): only redacted and cut.
+	return fmt.Errorf("vCenter %s: %s: %w", s.p.url.Host, op, &boundedError{text: s.p.secrets.Server(err.Error(), maxServerText), err: err})
 }
+
+// boundedError is an error shown only redacted and cut; Unwrap keeps the
+// original for errors.Is and errors.As.
+type boundedError struct {
+	text string
+	err  error
+}
+
+func (e *boundedError) Error() string { return e.text }
+
+func (e *boundedError) Unwrap() error { return e.err }
 
 // networkError reports whether err is a transport failure (DNS, refused,
 // reset, TLS handshake) rather than an answer from the server, and returns it

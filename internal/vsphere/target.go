@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 )
 
 // TLS says how the vCenter certificate is trusted. Insecure wins over the
@@ -179,6 +181,9 @@ type prepared struct {
 	target Target
 	roots  *x509.CertPool // nil: system roots
 	pin    string         // normalized thumbprint, or ""
+	// secrets holds the password: server text is redacted of it before it
+	// is reported (docs/vcenter.md).
+	secrets *redact.Secrets
 }
 
 func prepare(t Target) (*prepared, error) {
@@ -196,7 +201,8 @@ func prepare(t Target) (*prepared, error) {
 			return nil, &TargetError{Field: f.name, Err: errors.New("empty")}
 		}
 	}
-	p := &prepared{url: u, addr: u.Host, target: t}
+	p := &prepared{url: u, addr: u.Host, target: t, secrets: &redact.Secrets{}}
+	p.secrets.Add(t.Password)
 	if u.Port() == "" {
 		p.addr = net.JoinHostPort(u.Hostname(), "443")
 	}

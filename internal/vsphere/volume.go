@@ -319,7 +319,7 @@ func (s *session) testVolume(ctx context.Context, p *prepared, sizeMiB int) (rep
 		if err != nil {
 			return s.stepErr(ctx, StepRead, err)
 		}
-		rep.UUID = res.Returnval
+		rep.UUID = s.p.secrets.Server(res.Returnval, maxServerText)
 		return nil
 	}); err != nil {
 		return rep, failed(err)
