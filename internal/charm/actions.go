@@ -115,11 +115,23 @@ func (c *Charm) refreshAction(ctx context.Context) error {
 	for k, s := range r.resolved.Sources {
 		sources[strings.ReplaceAll(k, "_", "-")] = string(s)
 	}
+	// The relations the data is on, written to or already current: all of
+	// them, which reconcile has listed (no call of its own).
+	ids, err := c.relationIDs(ctx, Endpoint)
+	if err != nil {
+		return err
+	}
+	on := "none"
+	if len(ids) > 0 {
+		ids = append([]string(nil), ids...)
+		sort.Slice(ids, func(i, j int) bool { return relLess(ids[i], ids[j]) })
+		on = strings.Join(ids, ", ")
+	}
 	status, msg := statusFor(r.decision)
 	return c.tools.ActionSet(ctx, map[string]any{
 		"status":    string(status) + ": " + msg,
 		"changed":   changed,
-		"relations": strings.Join(r.relations, ", "),
+		"relations": on,
 		"sources":   sources,
 	})
 }
