@@ -42,6 +42,16 @@ const (
 // answerLimits is what one session may still read; tests lower the caps.
 var answerLimits = struct{ answer, session int64 }{maxAnswerBytes, maxSessionBytes}
 
+// LimitAnswersForTest lowers the cap on one answer to n bytes (the session
+// cap to 4n) until restore is called, so that a test or fuzz target outside
+// the package can send an answer over the cap without sending 64 MiB. Not
+// safe to call while a check runs.
+func LimitAnswersForTest(n int64) (restore func()) {
+	saved := answerLimits
+	answerLimits.answer, answerLimits.session = n, 4*n
+	return func() { answerLimits = saved }
+}
+
 // BadAnswerError is an answer the check cannot use: an HTTP redirect or an
 // HTTP status other than SOAP's 200 and 500, a body that is not the SOAP
 // answer asked for, a missing part the check needs, or a body over the cap
