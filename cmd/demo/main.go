@@ -62,7 +62,7 @@ through its dispatch script, as a Juju unit agent runs it.
 	}{
 		{"juju deploy vsphere-integrator --config datastore=LocalDS_0 (no trust yet)", l.Install, false},
 		{"juju trust vsphere-integrator", l.Trust, false},
-		{"juju integrate vsphere-integrator kubernetes-master / kubernetes-worker / vsphere-cloud-provider", l.Relate, true},
+		{"juju integrate vsphere-integrator:clients with kubernetes-master:vsphere, kubernetes-worker:vsphere and vsphere-cloud-provider:vsphere-integration (a subordinate on the integrator's machine: no node)", l.Relate, true},
 		{"update-status looks at the new node VMs; juju run vsphere-integrator/0 check-prerequisites", l.CheckNodes, false},
 		{"juju run vsphere-integrator/0 enable-disk-uuid (dry run, then dry-run=false)", l.EnableDiskUUID, false},
 		{"juju config vsphere-integrator datastore=LocalDS_1", func(ctx context.Context) ([]scenario.Run, error) {
@@ -112,19 +112,23 @@ through its dispatch script, as a Juju unit agent runs it.
 		return err
 	}
 	fmt.Fprintf(w, "\nvCenter sessions left open: %d\n", n)
-	fmt.Fprint(w, `
+	fmt.Fprint(w, onReal)
+	return nil
+}
+
+// onReal closes the demo: the same commands as README's Deploy section
+// (main_test.go holds them to it).
+const onReal = `
 On a real deployment:
   make charm
   juju deploy ./vsphere-integrator.charm --config datastore=<datastore> --config folder=<VM folder>
   juju trust vsphere-integrator
-  juju integrate vsphere-integrator:clients kubernetes-control-plane
-  juju integrate vsphere-integrator:clients kubernetes-worker
+  juju integrate vsphere-integrator:clients kubernetes-control-plane:vsphere
+  juju integrate vsphere-integrator:clients kubernetes-worker:vsphere
   juju status vsphere-integrator
   juju run vsphere-integrator/0 test-volume
   juju run vsphere-integrator/0 storage-class
-`)
-	return nil
-}
+`
 
 type printer struct {
 	w io.Writer

@@ -16,10 +16,13 @@ var Consumers = []struct {
 	{"vsphere-cloud-provider", []string{"vsphere-cloud-provider/0"}},
 }
 
-// Nodes are the node VMs in the simulator: the address Juju gives each unit
-// (its ingress-address), the VM whose guest reports it, and whether that VM
-// has disk.enableUUID set. The vsphere-cloud-provider subordinate shares
-// its principal's machine.
+// Nodes are the related units: the address Juju gives each (its
+// ingress-address), the node VM whose guest reports it, and whether that VM
+// has disk.enableUUID set. The vsphere-cloud-provider subordinate is no
+// node: its vsphere-integration endpoint has container scope, so it sits on
+// the integrator's own machine and has the integrator's address (the fake
+// Juju's, hooktoolstest.DefaultAddress), which the charm does not check as
+// a node VM.
 var Nodes = map[string]struct {
 	Address, VM string
 	DiskUUID    bool
@@ -27,7 +30,7 @@ var Nodes = map[string]struct {
 	"kubernetes-master/0":      {"10.0.1.10", "DC0_C0_RP0_VM0", true},
 	"kubernetes-worker/0":      {"10.0.2.10", "DC0_C0_RP0_VM1", true},
 	"kubernetes-worker/1":      {"10.0.2.11", "DC0_H0_VM0", false},
-	"vsphere-cloud-provider/0": {"10.0.1.10", "DC0_C0_RP0_VM0", true},
+	"vsphere-cloud-provider/0": {hooktoolstest.DefaultAddress, "", false},
 }
 
 // Lifecycle is one deployment's life, step by step, as an operator and
@@ -47,6 +50,9 @@ func NewLifecycle(d *Deployment) (*Lifecycle, error) {
 	l := &Lifecycle{D: d, Rels: map[string]string{}, Password: d.VC.Password()}
 	ctx := context.Background()
 	for _, n := range Nodes {
+		if n.VM == "" {
+			continue
+		}
 		if err := d.VC.SetGuestIP(ctx, n.VM, n.Address); err != nil {
 			return nil, err
 		}

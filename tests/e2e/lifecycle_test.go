@@ -252,6 +252,8 @@ func TestLifecycle(t *testing.T) {
 	assert.Contains(t, report, "nodes.kubernetes-worker-1.disk-enableuuid=not set")
 	assert.Contains(t, report, "nodes.kubernetes-worker-0.disk-enableuuid=TRUE")
 	assert.Contains(t, report, "nodes.kubernetes-worker-1.vm=/DC0/vm/DC0_H0_VM0")
+	assert.Contains(t, report, "nodes.kubernetes-master-0.vm=/DC0/vm/DC0_C0_RP0_VM0")
+	assert.NotContains(t, report, "nodes.vsphere-cloud-provider-0", "the subordinate on the integrator's machine is no node")
 
 	t.Log("3c. enable-disk-uuid: a dry run changes nothing, then the VM gets it")
 	vm := scenario.Nodes["kubernetes-worker/1"].VM
