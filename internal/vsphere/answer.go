@@ -22,8 +22,9 @@ import (
 // or a server that is not vCenter at all included, is untrusted input.
 const (
 	// maxAnswerBytes caps one answer's body. The largest answer of a check
-	// is the inventory read: about 3.8 MiB at 4,000 VMs (BenchmarkCheckScale,
-	// docs/vcenter.md), so the cap leaves 16 times that.
+	// is the inventory read: under 1 MiB at 4,000 VMs, a whole check with
+	// 1,000 nodes 3.6 MiB (BenchmarkCheckScale, docs/vcenter.md), so the
+	// cap leaves over 60 times that.
 	maxAnswerBytes = 64 << 20
 	// maxSessionBytes caps the answers of one session together: a server
 	// that pages forever, each page under the cap, must not grow memory
