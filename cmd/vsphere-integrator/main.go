@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -15,6 +16,7 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/charm"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -29,7 +31,10 @@ func main() {
 }
 
 func run() (code int) {
-	tools := hooktools.New(hooktools.Exec{})
+	// The event's secrets: the charm adds each as it reads it, the hook
+	// tools and report leave none in what they send (docs/security.md).
+	secrets := &redact.Secrets{}
+	tools := hooktools.New(hooktools.Exec{}, hooktools.WithSecrets(secrets))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, eventDeadline)
@@ -52,7 +57,10 @@ func run() (code int) {
 		_ = tools.StatusSet(ctx, hooktools.StatusBlocked, "charm started without a valid Juju hook context: "+err.Error())
 		return 0
 	}
-	key, err := charm.LoadKey(charm.KeyPath(hc.CharmDir))
+	key, replaced, err := charm.OpenKey(charm.KeyPath(hc.CharmDir))
+	if replaced != "" {
+		report(ctx, tools, hooktools.LevelWarning, replaced)
+	}
 	if err != nil {
 		// A random key for this event only would make every event check
 		// vCenter and rewrite every relation; a stable, if not secret,
@@ -62,6 +70,13 @@ func run() (code int) {
 	}
 	c := charm.New(tools, hc, vsphere.Client{}, charm.Options{Key: key})
 	if err := c.Run(ctx); err != nil {
+		if errors.Is(err, hooktools.ErrTooLong) {
+			// The charm asked a hook tool to carry more than it may: the
+			// charm's bug, not Juju's. Exit non-zero as for a panic, so a
+			// human looks; nothing of the event is committed.
+			report(ctx, tools, hooktools.LevelError, fmt.Sprintf("%s: charm bug: %v", hc.Name, err))
+			return 1
+		}
 		// A hook tool failed: Juju's trouble. Exiting non-zero makes Juju
 		// commit none of this hook's relation or state writes and retry it.
 		report(ctx, tools, hooktools.LevelError, fmt.Sprintf("%s: cannot talk to Juju, the hook will be retried: %v", hc.Name, err))
@@ -70,9 +85,15 @@ func run() (code int) {
 	return 0
 }
 
+// maxReport bounds a line main writes to stderr: a panic's stack is a few
+// KiB; an error quoting more is cut.
+const maxReport = 16 * 1024
+
 // report logs through juju-log and, because juju-log itself may be what is
 // missing, to stderr too (Juju copies a hook's stderr into the unit log).
+// Both are redacted of the event's secrets and bounded: juju-log by the
+// tools, stderr here.
 func report(ctx context.Context, tools hooktools.Tools, level hooktools.Level, msg string) {
-	fmt.Fprintf(os.Stderr, "vsphere-integrator: %s: %s\n", level, msg)
+	fmt.Fprintf(os.Stderr, "vsphere-integrator: %s: %s\n", level, tools.Secrets().Text(msg, maxReport))
 	_ = tools.Log(ctx, level, msg)
 }

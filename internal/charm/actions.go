@@ -163,7 +163,11 @@ func (c *Charm) cloudConfigAction(ctx context.Context) error {
 	if err != nil {
 		return c.tools.ActionFail(ctx, fmt.Sprintf("cannot render %s config: %v", opts.Format, err))
 	}
-	return c.tools.ActionSet(ctx, map[string]any{"config": out, "source": from})
+	set := c.tools.ActionSet
+	if opts.ShowPassword {
+		set = c.tools.ActionSetShown // the one result a user asks to see
+	}
+	return set(ctx, map[string]any{"config": out, "source": from})
 }
 
 type noDataError struct{ why string }

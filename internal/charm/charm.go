@@ -14,10 +14,12 @@ import (
 	"crypto/rand"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -82,6 +84,9 @@ type Charm struct {
 	// recheck: a unit leaving is named in the status in a way only a new
 	// check can restate (see leave).
 	recheck bool
+	// secrets are the event's secrets, shared with the hook tools, which
+	// redact them from everything they send.
+	secrets *redact.Secrets
 }
 
 // New returns the charm for one event.
@@ -96,6 +101,8 @@ func New(tools hooktools.Tools, hc hookenv.Context, vc VCenter, o Options) *Char
 	if c.stderr == nil {
 		c.stderr = os.Stderr
 	}
+	c.secrets = tools.Secrets()
+	c.stderr = stderrWriter{w: c.stderr, secrets: c.secrets}
 	if len(c.key) == 0 {
 		c.key = make([]byte, keySize)
 		_, _ = rand.Read(c.key)
@@ -186,4 +193,23 @@ func (c *Charm) departing() string {
 		return c.hc.DepartingUnit
 	}
 	return c.hc.RemoteUnit
+}
+
+// maxStderr bounds one line the charm writes to stderr, which Juju copies
+// into the unit log.
+const maxStderr = 8 * 1024
+
+// stderrWriter is stderr through the one way out: each write (one line,
+// as the charm writes them) is redacted and bounded.
+type stderrWriter struct {
+	w       io.Writer
+	secrets *redact.Secrets
+}
+
+func (s stderrWriter) Write(p []byte) (int, error) {
+	line := s.secrets.Text(strings.TrimSuffix(string(p), "\n"), maxStderr) + "\n"
+	if _, err := io.WriteString(s.w, line); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

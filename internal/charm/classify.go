@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/credentials"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -43,9 +45,25 @@ func (c *Charm) check(ctx context.Context, res credentials.Resolved, nodes []vsp
 	return rep, rec
 }
 
+// maxReason bounds a record's Reason: it quotes what vCenter (or whatever
+// answers at its address) said, and goes into the status, unit state and
+// action-fail, with room left in the status for what the charm adds.
+const maxReason = 512
+
 // classify turns a check's result into a record. Errors the operator must
-// fix are rejected; vCenter not answering is unverified.
+// fix are rejected; vCenter not answering is unverified. The server's words
+// in it are bounded here, once, so the status, the record kept in unit
+// state and an action's failure all say the same short thing; the hook
+// tools redact them (docs/security.md).
 func classify(d integration.Data, rep *vsphere.Report, err error, timeout time.Duration) checkRecord {
+	rec := classifyResult(d, rep, err, timeout)
+	var noSecrets *redact.Secrets // the tools redact; this only bounds
+	rec.Reason = noSecrets.Server(rec.Reason, maxReason)
+	rec.Version = noSecrets.Server(rec.Version, hooktools.MaxVersion)
+	return rec
+}
+
+func classifyResult(d integration.Data, rep *vsphere.Report, err error, timeout time.Duration) checkRecord {
 	var (
 		target    *vsphere.TargetError
 		login     *vsphere.LoginError

@@ -30,6 +30,10 @@ func (c *Charm) read(ctx context.Context) (inputs, error) {
 	// Read on every event: `juju update-credential` fires no hook, so this
 	// is how a rotated credential is noticed.
 	spec, trustErr := c.tools.CredentialGet(ctx)
+	// Every secret is registered before anything else is done with the
+	// inputs: from here on no text that leaves the charm holds one
+	// (docs/security.md).
+	c.secrets.Add(credentials.SecretValues(spec, cfg)...)
 	if trustErr != nil && !errors.Is(trustErr, hooktools.ErrNotTrusted) {
 		return inputs{}, fmt.Errorf("read the cloud credential: %w", trustErr)
 	}
