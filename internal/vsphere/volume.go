@@ -359,7 +359,7 @@ func (s *session) volumePrivileges(ctx context.Context, ds *node, rep *VolumeRep
 		}
 	}
 	if len(missing) > 0 {
-		return &MissingPrivilegesError{User: s.user, Kind: ObjectDatastore, Object: ds.path, Privileges: missing}
+		return &MissingPrivilegesError{User: s.p.secrets.Server(s.user, maxServerText), Kind: ObjectDatastore, Object: s.p.secrets.Server(ds.path, maxPathText), Privileges: missing}
 	}
 	return nil
 }
