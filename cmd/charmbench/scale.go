@@ -54,6 +54,40 @@ type scaleEvent struct {
 	prepare func(b *scaleBuild, j *hooktoolstest.Juju) (hook, rel, remote string)
 	// relation marks the relation hooks the targets are about.
 	relation bool
+	// vcenter marks an event that talks to vCenter (the actions); any
+	// other event that does is not the event meant.
+	vcenter bool
+}
+
+// actionPrefix names an action among the events: "action verify".
+const actionPrefix = "action "
+
+// actionEvent runs an action, its params checked and its defaults filled
+// in as `juju run` does.
+func actionEvent(name string, params map[string]any) scaleEvent {
+	label := "action " + name
+	for k, v := range params {
+		label += fmt.Sprintf(" %s=%v", k, v)
+	}
+	return scaleEvent{name: label, vcenter: true, prepare: func(_ *scaleBuild, j *hooktoolstest.Juju) (string, string, string) {
+		if err := j.StartAction(name, params); err != nil {
+			panic(fmt.Sprintf("action %s: %v", name, err)) // the bench's own mistake
+		}
+		return actionPrefix + name, "", ""
+	}}
+}
+
+// scaleActions are every action: none may make a hook-tool call per
+// related unit (internal/charm TestActionCallsAtScale), so each must finish
+// at 5,000 units well inside the event's 2-minute deadline.
+var scaleActions = []scaleEvent{
+	actionEvent("verify", nil),
+	actionEvent("refresh-credentials", nil),
+	actionEvent("cloud-config", nil),
+	actionEvent("check-prerequisites", nil),
+	actionEvent("enable-disk-uuid", nil),
+	actionEvent("storage-class", nil),
+	actionEvent("test-volume", nil),
 }
 
 // The unit that joins and the one that leaves are the same at every size,
@@ -87,6 +121,7 @@ type scaleRow struct {
 	units    int
 	event    string
 	relation bool
+	action   bool
 	// Medians over the runs.
 	wall, own, perCall time.Duration
 	// inProcess is the charm's code alone: the same event in process, its
@@ -259,8 +294,12 @@ func (b *scaleBuild) learn(before map[string]string, rel, unit, addr string) err
 	return nil
 }
 
-// hookContext is the context the unit agent gives a hook.
+// hookContext is the context the unit agent gives a hook, or an action
+// ("action <name>").
 func hookContext(charmDir, name, rel, remote string) hookenv.Context {
+	if action, ok := strings.CutPrefix(name, actionPrefix); ok {
+		return hookenv.Context{Kind: hookenv.KindAction, Name: action, ActionName: action, CharmDir: charmDir, Unit: scenario.Unit, ModelName: "kubernetes"}
+	}
 	hc := hookenv.Context{Kind: hookenv.KindHook, Name: name, CharmDir: charmDir, Unit: scenario.Unit, ModelName: "kubernetes"}
 	if endpoint, event, ok := hc.RelationHook(); ok {
 		hc.RelationEndpoint, hc.RelationID = endpoint, rel
@@ -311,9 +350,12 @@ func inProcess(ctx context.Context, j *hooktoolstest.Juju, hc hookenv.Context, k
 	return runner, nil
 }
 
-// hookEnv is what Deployment.Hook adds to a hook's environment, for the
-// floor replaying that hook's calls.
+// hookEnv is what Deployment.Hook (or Deployment.Action) adds to a hook's
+// environment, for the charm and for the floor replaying its calls.
 func hookEnv(name, rel, remote string) map[string]string {
+	if action, ok := strings.CutPrefix(name, actionPrefix); ok {
+		return map[string]string{"JUJU_DISPATCH_PATH": "actions/" + action, "JUJU_ACTION_NAME": action, "JUJU_ACTION_UUID": "1"}
+	}
 	env := map[string]string{}
 	if endpoint, _, ok := strings.Cut(name, "-relation-"); ok {
 		env["JUJU_RELATION"], env["JUJU_RELATION_ID"] = endpoint, rel
@@ -371,7 +413,6 @@ func runScale(ctx context.Context, w io.Writer, o scaleOptions) error {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "charmbench: %s units built in %s; the fake's state file is %s\n", thousands(n), built.Round(time.Millisecond), bytesCell(len(m.snap)))
-		m.inProcessRuns = 30
 		if o.profile != "" && i == len(o.sizes)-1 {
 			// Enough samples of a few milliseconds' work.
 			m.inProcessRuns = 500
@@ -381,7 +422,12 @@ func runScale(ctx context.Context, w io.Writer, o scaleOptions) error {
 			}
 			defer stop()
 		}
-		for _, ev := range scaleEvents {
+		for _, ev := range slices.Concat(scaleEvents, scaleActions) {
+			m.inProcessRuns = 30
+			if ev.vcenter {
+				// Each run is a vCenter session: a few are a median.
+				m.inProcessRuns = 5
+			}
 			r, err := m.measure(ctx, ev)
 			if err != nil {
 				return fmt.Errorf("%d units, %s: %w", n, ev.name, err)
@@ -447,6 +493,9 @@ const (
 	maxStateTotal = 2 << 20  // max-charm-state-size's default
 	maxCalls      = 6        // hook-tool calls per relation hook
 	maxOwnRatio   = 1.5      // own time at the largest size / at the smallest
+	// maxActionWall: an action at the largest size within a tenth of the
+	// event's 2-minute deadline (cmd/vsphere-integrator eventDeadline).
+	maxActionWall = 12 * time.Second
 )
 
 func writeScaleTable(w io.Writer, rows []scaleRow, runs int) {
@@ -525,6 +574,32 @@ func scaleTargets(rows []scaleRow) []string {
 				ev, thousands(hi), maxOwnRatio, thousands(lo), verdict(ratio <= maxOwnRatio), ms(at[hi].own), ms(at[lo].own), ratio,
 				ms(at[hi].inProcess), ms(at[lo].inProcess), code),
 			fmt.Sprintf("%s: bytes written to unit state independent of the units: %s (%s)", ev, verdict(writtenOK), strings.Join(written, ", ")))
+	}
+	var actions []string
+	byAction := map[string]map[int]scaleRow{}
+	for _, r := range rows {
+		if !r.action {
+			continue
+		}
+		if byAction[r.event] == nil {
+			byAction[r.event] = map[int]scaleRow{}
+			actions = append(actions, r.event)
+		}
+		byAction[r.event][r.units] = r
+	}
+	for _, ev := range actions {
+		at := byAction[ev]
+		var calls []string
+		same := true
+		_, c0, _ := at[lo].calls.minMedMax()
+		for _, n := range sizes {
+			_, c, _ := at[n].calls.minMedMax()
+			same = same && !at[n].calls.varies() && c == c0
+			calls = append(calls, strconv.Itoa(c))
+		}
+		out = append(out,
+			fmt.Sprintf("%s: hook-tool calls the same at every size: %s (%s); wall at %s units within %s: %s (%s)",
+				ev, verdict(same), strings.Join(calls, ", "), thousands(hi), maxActionWall, verdict(at[hi].wall <= maxActionWall), ms(at[hi].wall)))
 	}
 	largest, total := 0, 0
 	for _, r := range rows {

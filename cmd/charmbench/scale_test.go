@@ -138,3 +138,16 @@ func TestToolClockTotal(t *testing.T) {
 	_, _, err = c.total()
 	assert.Error(t, err)
 }
+
+// TestScaleTargetsActions: each action's calls must not change with the
+// units, and its wall at the largest size must stay within a tenth of the
+// event's deadline.
+func TestScaleTargetsActions(t *testing.T) {
+	row := func(n, calls int, wall time.Duration) scaleRow {
+		return scaleRow{units: n, event: "action check-prerequisites", action: true, wall: wall, calls: counts{calls, calls, calls}}
+	}
+	got := strings.Join(scaleTargets([]scaleRow{row(10, 11, 200*time.Millisecond), row(5000, 11, 3*time.Second)}), "\n")
+	assert.Contains(t, got, "action check-prerequisites: hook-tool calls the same at every size: **holds** (11, 11); wall at 5,000 units within 12s: **holds** (3000.0 ms)")
+	got = strings.Join(scaleTargets([]scaleRow{row(10, 11, 200*time.Millisecond), row(5000, 5011, 500*time.Second)}), "\n")
+	assert.Contains(t, got, "action check-prerequisites: hook-tool calls the same at every size: **fails** (11, 5011); wall at 5,000 units within 12s: **fails** (500000.0 ms)")
+}
