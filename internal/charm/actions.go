@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/cloudconfig"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/storageclass"
@@ -205,7 +206,7 @@ func (c *Charm) publishedData(ctx context.Context) (integration.Data, string, er
 	if rec := in.state.check; rec != nil && rec.Inputs == in.resolved.Hash(c.key) && rec.Outcome == outcomeRejected {
 		return integration.Data{}, "", &noDataError{"nothing to render: " + rec.Reason}
 	}
-	return in.resolved.Data, "not related yet: what this unit would publish", nil
+	return consumers.Published(in.resolved.Data), "not related yet: what this unit would publish", nil
 }
 
 // checkPrerequisitesAction lists the related units again, checks now as

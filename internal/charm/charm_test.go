@@ -504,8 +504,8 @@ func TestStatusForEachOutcome(t *testing.T) {
 	}{
 		{"input", decision{resolveErr: credentials.ErrNoCredentials}, hooktools.StatusBlocked, "missing credentials access; grant with: juju trust"},
 		{"verified", decision{record: &checkRecord{Outcome: outcomeVerified, Reason: "ignored"}}, hooktools.StatusActive, "ready"},
-		{"verified, quoting", decision{record: &checkRecord{Outcome: outcomeVerified}, quoting: []string{"password"}}, hooktools.StatusActive,
-			`ready; password holds ", \ or a line break, which related Kubernetes charms do not escape (see README, What consumers render)`},
+		{"verified, a consumer cannot read it", decision{record: &checkRecord{Outcome: outcomeVerified}, consumers: "; vsphere-cloud-provider cannot read: a port or path in vsphere_ip"}, hooktools.StatusActive,
+			"ready; vsphere-cloud-provider cannot read: a port or path in vsphere_ip"},
 		{"rejected", decision{record: &checkRecord{Outcome: outcomeRejected, Reason: "datastore 'x' not found"}}, hooktools.StatusBlocked, "datastore 'x' not found"},
 		{"login rejected", decision{record: &checkRecord{Outcome: outcomeRejected, Reason: "rejected login", LoginRejected: true, At: at}}, hooktools.StatusBlocked,
 			"rejected login; not tried again until 10:30 UTC (a config change or the refresh-credentials action tries at once)"},

@@ -291,33 +291,6 @@ func TestBadValuesNothingPublished(t *testing.T) {
 	}
 }
 
-// TestQuotingWarning: a password the related consumers' templates cannot
-// quote is warned about by name, never by value; the data stays as is.
-func TestQuotingWarning(t *testing.T) {
-	e := newEnv(t)
-	e.rotate(`pa"ss`)
-	e.trust()
-	rel := e.juju.AddRelation(Endpoint, "kubernetes-control-plane", "kubernetes-control-plane/0")
-	e.place(rel, "kubernetes-control-plane/0", "", "10.0.0.9", "")
-	e.hook("config-changed")
-	e.hook("clients-relation-joined", rel, "kubernetes-control-plane/0")
-	name, msg := e.status()
-	assert.Equal(t, "active", name)
-	assert.Contains(t, msg, "password holds")
-	assert.Contains(t, msg, "README")
-	assert.Equal(t, `"pa\"ss"`, e.juju.LocalData(rel)["password"])
-
-	other := newEnv(t)
-	other.rotate(`pa"ss`)
-	other.trust()
-	r2 := other.juju.AddRelation(Endpoint, "my-own-consumer", "my-own-consumer/0")
-	other.place(r2, "my-own-consumer/0", "", "10.0.0.9", "")
-	other.hook("clients-relation-joined", r2, "my-own-consumer/0")
-	other.hook("config-changed")
-	_, msg = other.status()
-	assert.Equal(t, "ready", msg, "no warning for a consumer that does not render these templates")
-}
-
 // TestClassify covers what the vCenter cannot easily be made to say.
 func TestClassify(t *testing.T) {
 	d := integration.Data{VsphereIP: "vc", User: "u"}

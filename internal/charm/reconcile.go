@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/credentials"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
@@ -96,7 +97,7 @@ func (c *Charm) checkAndPublish(ctx context.Context, policy checkPolicy, rels []
 	}
 	record := r.decision.record
 	if record.Outcome != outcomeRejected {
-		if r.changedKeys, r.relations, err = c.publish(ctx, st, rels, in.resolved.Data.Encode()); err != nil {
+		if r.changedKeys, r.relations, err = c.publish(ctx, st, rels, consumers.Published(in.resolved.Data).Encode()); err != nil {
 			return nil, err
 		}
 		// Publishing unchanged values to a new relation is routine, and a
@@ -111,7 +112,7 @@ func (c *Charm) checkAndPublish(ctx context.Context, policy checkPolicy, rels []
 			return nil, err
 		}
 	}
-	r.decision.quoting = quotingWarnings(in.resolved.Data, st.clientApps())
+	r.decision.consumers = consumers.Warning(consumers.Published(in.resolved.Data), st.clientApps())
 	return logs, nil
 }
 

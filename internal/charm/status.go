@@ -3,11 +3,8 @@ package charm
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
 )
 
 // decision is everything the status is decided from, all of it this
@@ -17,9 +14,9 @@ type decision struct {
 	// resolveErr, when set, is the status: the operator's input is unusable.
 	resolveErr error
 	record     *checkRecord
-	// quoting lists the fields that a related consumer's templates cannot
-	// carry (see quotingWarnings).
-	quoting []string
+	// consumers is what related applications cannot use of the published
+	// data, naming them (consumers.Warning); "" when all can.
+	consumers string
 }
 
 // statusFor is the one place that decides the unit status. A verified
@@ -36,7 +33,7 @@ func statusFor(d decision) (hooktools.Status, string) {
 		if r.Prereq.blocked() {
 			return hooktools.StatusBlocked, r.Prereq.blockedMessage()
 		}
-		return hooktools.StatusActive, "ready" + r.Prereq.warnings() + quotingMessage(d.quoting)
+		return hooktools.StatusActive, "ready" + r.Prereq.warnings() + d.consumers
 	case outcomeUnverified:
 		return hooktools.StatusWaiting, r.Reason + "; published unverified, will retry"
 	default:
@@ -66,33 +63,4 @@ func logLevel(s hooktools.Status) hooktools.Level {
 	default:
 		return hooktools.LevelError
 	}
-}
-
-// quotingConsumers are the applications whose templates put the user and
-// password between double quotes without escaping (docs/consumers.md):
-// kubernetes-master's (and its successor's) in-tree cloud-config, and
-// vsphere-cloud-provider's CSI secret.
-var quotingConsumers = []string{"kubernetes-master", "kubernetes-control-plane", "kubernetes-worker", "vsphere-cloud-provider"}
-
-// quotingWarnings names the fields (never their values) that would break a
-// related consumer: a `"`, `\` or line break in the user or password.
-func quotingWarnings(d integration.Data, apps []string) []string {
-	if !slices.ContainsFunc(apps, func(a string) bool { return slices.Contains(quotingConsumers, a) }) {
-		return nil
-	}
-	var out []string
-	for _, f := range []struct{ name, value string }{{"user", d.User}, {"password", d.Password}} {
-		if strings.ContainsAny(f.value, "\"\\\n\r") {
-			out = append(out, f.name)
-		}
-	}
-	return out
-}
-
-func quotingMessage(fields []string) string {
-	if len(fields) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("; %s holds \", \\ or a line break, which related Kubernetes charms do not escape (see README, What consumers render)",
-		strings.Join(fields, " and "))
 }
