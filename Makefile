@@ -60,13 +60,24 @@ demo: charm fakejuju
 # Unit, simulator and process tests of the charm module, then the consumer
 # and end-to-end tests, which live in their own module (tests/) so the
 # Kubernetes dependencies stay out of the charm's go.mod.
+#
+# go test prints each package's line in the order of the packages, so one
+# slow package holds back every line after it: the two slow ones
+# (cmd/charmpack cross-compiles the charm, tests/e2e runs the packed charm
+# through a deployment's life) run last, each announced with how long it
+# takes, and with -v so that each of their tests (and each step of the
+# lifecycle) shows as it ends.
 test: test-unit test-consumer
 
 test-unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/cmd/charmpack$$')
+	@echo "== cmd/charmpack: packs the charm and cross-compiles it for $(ARCHES): about 3 minutes on 2 cores"
+	$(GO) test -count=1 -v ./cmd/charmpack
 
 test-consumer:
-	cd tests && $(GO) test -count=1 ./...
+	cd tests && $(GO) test -count=1 $$($(GO) list ./... | grep -v '/tests/e2e$$')
+	@echo "== tests/e2e: builds the charm, then runs it through a deployment's life: about 2 minutes on 2 cores, half a minute of it a vCenter that stops answering"
+	cd tests && $(GO) test -count=1 -v ./e2e
 
 # Besides gofmt and vet: both modules tidy (go.mod says what the code
 # imports), every Markdown table well formed (GitHub shows a broken one as
