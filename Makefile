@@ -76,7 +76,7 @@ test-unit:
 
 test-consumer:
 	cd tests && $(GO) test -count=1 $$($(GO) list ./... | grep -v '/tests/e2e$$')
-	@echo "== tests/e2e: builds the charm, then runs it through a deployment's life: about 2 minutes on 2 cores, half a minute of it a vCenter that stops answering"
+	@echo "== tests/e2e: builds the charm, then runs it through a deployment's life: about 4 minutes on a busy 2-core machine, half a minute of it a vCenter that stops answering"
 	cd tests && $(GO) test -count=1 -v ./e2e
 
 # Besides gofmt and vet: both modules tidy (go.mod says what the code
