@@ -76,6 +76,8 @@ test-unit:
 
 test-consumer:
 	cd tests && $(GO) test -count=1 $$($(GO) list ./... | grep -v '/tests/e2e$$')
+# The CSI driver's reader: a module of its own (tests/csi/go.mod says why).
+	cd tests/csi && $(GO) test -count=1 ./...
 	@echo "== tests/e2e: builds the charm, then runs it through a deployment's life: about 4 minutes on a busy 2-core machine, half a minute of it a vCenter that stops answering"
 	cd tests && $(GO) test -count=1 -v ./e2e
 
@@ -87,8 +89,10 @@ lint:
 	@out=$$(gofmt -l cmd internal tests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd tests && $(GO) vet ./...
+	cd tests/csi && $(GO) vet ./...
 	$(GO) mod tidy -diff
 	cd tests && $(GO) mod tidy -diff
+	cd tests/csi && $(GO) mod tidy -diff
 	$(GO) run ./cmd/mdlint tables README.md docs/*.md
 	$(GO) run ./cmd/mdlint cites
 
