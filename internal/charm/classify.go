@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/credentials"
@@ -40,7 +41,13 @@ func (c *Charm) check(ctx context.Context, res credentials.Resolved, nodes []vsp
 	t := res.Target()
 	t.Nodes = nodes
 	rep, err := c.vc.Check(ctx, t)
+	// The server's words are redacted here, before the record and the
+	// report are encoded into unit state and action results: a form of the
+	// password encoded again (JSON in JSON) is none of its forms any more.
+	scrub(c.secrets, reflect.ValueOf(rep))
 	rec := classify(res.Data, rep, err, c.checkTimeout)
+	rec.Reason = c.secrets.Server(rec.Reason, maxReason)
+	rec.Version = c.secrets.Server(rec.Version, hooktools.MaxVersion)
 	rec.At = c.now().UTC()
 	return rep, rec
 }
@@ -51,16 +58,11 @@ func (c *Charm) check(ctx context.Context, res credentials.Resolved, nodes []vsp
 const maxReason = 512
 
 // classify turns a check's result into a record. Errors the operator must
-// fix are rejected; vCenter not answering is unverified. The server's words
-// in it are bounded here, once, so the status, the record kept in unit
-// state and an action's failure all say the same short thing; the hook
-// tools redact them (docs/security.md).
+// fix are rejected; vCenter not answering is unverified. The Reason may
+// quote the server: check redacts and bounds it before it is kept, and the
+// hook tools do for every other use (docs/security.md).
 func classify(d integration.Data, rep *vsphere.Report, err error, timeout time.Duration) checkRecord {
-	rec := classifyResult(d, rep, err, timeout)
-	var noSecrets *redact.Secrets // the tools redact; this only bounds
-	rec.Reason = noSecrets.Server(rec.Reason, maxReason)
-	rec.Version = noSecrets.Server(rec.Version, hooktools.MaxVersion)
-	return rec
+	return classifyResult(d, rep, err, timeout)
 }
 
 func classifyResult(d integration.Data, rep *vsphere.Report, err error, timeout time.Duration) checkRecord {
@@ -141,4 +143,36 @@ func targetOption(field string) string {
 		return "respool_path config"
 	}
 	return "config"
+}
+
+// scrub redacts, in place, every string reachable from v: a report's
+// names, versions and findings are all the server's words.
+func scrub(s *redact.Secrets, v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			scrub(s, v.Elem())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				scrub(s, v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			scrub(s, v.Index(i))
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			scrub(s, e)
+			v.SetMapIndex(k, e)
+		}
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(s.Clean(v.String()))
+		}
+	}
 }

@@ -2,6 +2,7 @@ package charm
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -47,6 +48,9 @@ type env struct {
 	auditLater bool
 	// key is the unit's state key, kept across events as on the unit's disk.
 	key []byte
+	// vcenter, when set, answers instead of the simulator: a test's own
+	// vCenter, saying what the simulator cannot be made to say.
+	vcenter VCenter
 }
 
 func newEnv(t testing.TB) *env {
@@ -196,7 +200,11 @@ func (e *env) action(name string, params map[string]any) {
 // what it wrote to relations and unit state is kept only if it succeeded.
 func (e *env) runErr(hc hookenv.Context) error {
 	e.t.Helper()
-	c := New(hooktools.New(e.juju.Runner()), hc, countingVCenter{e}, Options{
+	var vc VCenter = countingVCenter{e}
+	if e.vcenter != nil {
+		vc = e.vcenter
+	}
+	c := New(hooktools.New(e.juju.Runner()), hc, vc, Options{
 		Now:          func() time.Time { return e.now },
 		CheckTimeout: e.checkTimeout,
 		Stderr:       io.Discard, // the status and juju-log are what the tests check
@@ -266,6 +274,12 @@ func (e *env) assertNoSecretsLeaked() {
 	if b, _ := j.Config["credentials"].(string); b != "" {
 		e.secrets = append(e.secrets, b)
 	}
+	// A value that is JSON (the state record, a list in an action result)
+	// is looked into too: a form of a secret JSON-encoded again is no
+	// longer any of its forms, but decodes to one.
+	for _, p := range places {
+		places = append(places, jsonStrings(p)...)
+	}
 	var secrets redact.Secrets
 	secrets.Add(e.secrets...)
 	for _, p := range places {
@@ -273,6 +287,38 @@ func (e *env) assertNoSecretsLeaked() {
 			e.t.Fatalf("a form of a secret leaked into %q", redact.Cut(p, 4096))
 		}
 	}
+}
+
+// jsonStrings are the strings inside text when it is JSON (nil when not).
+func jsonStrings(text string) []string {
+	t := strings.TrimSpace(text)
+	if t == "" || (t[0] != '{' && t[0] != '[' && t[0] != '"') {
+		return nil
+	}
+	var v any
+	if json.Unmarshal([]byte(t), &v) != nil {
+		return nil
+	}
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			out = append(out, v)
+			out = append(out, jsonStrings(v)...)
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case map[string]any:
+			for k, x := range v {
+				out = append(out, k)
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	return out
 }
 
 func flatten(m map[string]any) []string {

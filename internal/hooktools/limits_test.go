@@ -150,3 +150,18 @@ func TestArgGuard(t *testing.T) {
 	require.ErrorIs(t, err, hooktools.ErrTooLong)
 	assert.Empty(t, r.calls)
 }
+
+// TestActionSetListsRedactedBeforeJSON: a list of strings is encoded as
+// JSON; a form of the secret inside is removed before, since JSON-escaping
+// it again would make it none of its forms.
+func TestActionSetListsRedactedBeforeJSON(t *testing.T) {
+	r := &recorder{}
+	h := hooktools.New(r)
+	h.Secrets().Add(pw)
+	xmlForm := html.EscapeString(pw)
+	require.NoError(t, h.ActionSet(context.Background(), map[string]any{
+		"names": []string{"vm-" + xmlForm},
+		"nodes": map[string]any{"n0": map[string]any{"vms": []any{"a " + pw}}},
+	}))
+	assert.Equal(t, []string{`names=["vm-[redacted]"]`, `nodes.n0.vms=["a [redacted]"]`}, r.calls[0].Args)
+}

@@ -207,6 +207,11 @@ func (t *tools) ActionSetShown(ctx context.Context, results map[string]any) erro
 }
 
 func (t *tools) actionSet(ctx context.Context, results map[string]any, clean bool) error {
+	if clean {
+		// Strings are redacted before a list of them is encoded as JSON:
+		// a form of a secret escaped again is none of its forms.
+		results, _ = t.cleanValue(results).(map[string]any)
+	}
 	flat := map[string]string{}
 	if err := flatten("", results, flat); err != nil {
 		return err
@@ -242,6 +247,40 @@ func (t *tools) actionSet(ctx context.Context, results map[string]any, clean boo
 	}
 	_, err := t.call(ctx, "action-set", args, nil)
 	return err
+}
+
+// cleanValue is v with every string in it redacted, through the shapes
+// action results take: maps and lists of strings or of any.
+func (t *tools) cleanValue(v any) any {
+	switch v := v.(type) {
+	case string:
+		return t.secrets.Clean(v)
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = t.cleanValue(x)
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]string, len(v))
+		for k, x := range v {
+			out[k] = t.secrets.Clean(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = t.cleanValue(x)
+		}
+		return out
+	case []string:
+		out := make([]string, len(v))
+		for i, x := range v {
+			out[i] = t.secrets.Clean(x)
+		}
+		return out
+	}
+	return v
 }
 
 func (t *tools) ActionFail(ctx context.Context, message string) error {
