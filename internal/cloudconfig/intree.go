@@ -4,8 +4,9 @@ import "github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
 
 // InTree renders cloud-config.conf for the in-tree vSphere provider
 // (Kubernetes 1.12 to 1.28) in kubernetes-master's layout. vmUUID is what
-// kubernetes-master reads from /sys/class/dmi/id/product_uuid; it writes
-// it as "VMware-" + vmUUID, and so does this.
+// kubernetes-master makes of /sys/class/dmi/id/product_serial (the UUID
+// after "VMware-", formatted 8-4-4-4-12; docs/consumers.md); it writes it
+// as "VMware-" + vmUUID, and so does this.
 //
 // The result parses with gcfg's strict reading into the provider's
 // VSphereConfig (k8s.io/legacy-cloud-providers/vsphere) and gives back

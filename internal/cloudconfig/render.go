@@ -39,7 +39,8 @@ const (
 type Options struct {
 	// Format defaults to FormatInTree.
 	Format Format
-	// VMUUID is the node's /sys/class/dmi/id/product_uuid (in-tree only);
+	// VMUUID is the node's UUID as kubernetes-master reads it from
+	// /sys/class/dmi/id/product_serial (in-tree only);
 	// surrounding space and a "VMware-" prefix are dropped, since
 	// kubernetes-master adds the prefix itself.
 	VMUUID string

@@ -119,15 +119,18 @@ func DecodeReactive(relations []Relation) (Received, error) {
 // unit) as vsphere-cloud-provider does: vsphere_ip, user, password and
 // datacenter must be present and JSON strings; datastore, folder and
 // respool_path may be absent (or null) but, when present, must be JSON
-// strings too; other keys (ingress-address and the like) are ignored.
-// An empty raw value counts as absent, as the subordinate skips it.
+// strings too. It hands the whole databag to a pydantic model with extra
+// keys allowed, so other keys (ingress-address and the like) are kept and
+// unused, and a value is decoded whatever it is: an empty one is not JSON
+// (docs/relation.md). Juju never gives an empty value, as relation-set
+// takes one for a deletion.
 func DecodeCloudProvider(bag Databag) (Data, error) {
 	var d Data
 	derr := &DecodeError{Consumer: ConsumerCloudProvider}
 	for _, key := range Keys {
 		required := cloudProviderRequired[key]
-		raw := bag[key]
-		if raw == "" {
+		raw, ok := bag[key]
+		if !ok {
 			if required {
 				derr.add(key, ErrMissing)
 			}

@@ -84,8 +84,9 @@ func TestDecodeCloudProvider(t *testing.T) {
 		},
 		{name: "nothing", bag: Databag{}, missing: []string{KeyDatacenter, KeyPassword, KeyUser, KeyVsphereIP}, errIs: []error{ErrMissing}},
 		{
-			name: "required empty raw value is missing", bag: with(full, KeyUser, ""),
-			missing: []string{KeyUser}, errIs: []error{ErrMissing},
+			// pydantic decodes every value it is given: "" is not JSON.
+			name: "empty raw value is not JSON", bag: with(full, KeyUser, "", KeyFolder, ""),
+			bad: []string{KeyFolder, KeyUser}, errIs: []error{ErrNotJSON},
 		},
 		{
 			name: "raw, not JSON", bag: with(full, KeyPassword, "secret", KeyDatastore, "ds1"),
