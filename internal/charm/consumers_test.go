@@ -29,8 +29,8 @@ func withoutSimulatorPort(msg string) string {
 func TestWithoutSimulatorPort(t *testing.T) {
 	for in, want := range map[string]string{
 		"ready": "ready",
-		"ready; kubernetes-control-plane, vsphere-cloud-provider cannot read: a port or path in vsphere_ip (see README, What consumers render)": "ready",
-		`ready; x; kubernetes-control-plane cannot read: a port or path in vsphere_ip, " or \ in password (see README, What consumers render)`: `ready; x; kubernetes-control-plane cannot read: " or \ in password (see README, What consumers render)`,
+		"ready; kubernetes-control-plane, vsphere-cloud-provider cannot read: a port or path in vsphere_ip (see README, What consumers render)":                   "ready",
+		`ready; x; kubernetes-control-plane cannot read: a port or path in vsphere_ip, " or \ in password (see README, What consumers render)`:                    `ready; x; kubernetes-control-plane cannot read: " or \ in password (see README, What consumers render)`,
 		`ready; a cannot read: a port or path in vsphere_ip; b cannot read: a port or path in vsphere_ip, " or \ in password (see README, What consumers render)`: `ready; b cannot read: " or \ in password (see README, What consumers render)`,
 	} {
 		assert.Equal(t, want, withoutSimulatorPort(in), in)

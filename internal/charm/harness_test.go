@@ -231,7 +231,7 @@ func (e *env) callsSince(mark int) []hooktoolstest.Call {
 }
 
 // status is the unit's status, less the warning that only the simulator's
-// own port causes (see withoutSimulatorPort); rawStatus keeps it.
+// own port causes (see withoutSimulatorPort); e.juju.Status keeps it.
 func (e *env) status() (string, string) {
 	return e.juju.Status.Name, withoutSimulatorPort(e.juju.Status.Message)
 }
