@@ -4,9 +4,12 @@ CHARM   := vsphere-integrator.charm
 BIN     := build/bin/vsphere-integrator
 FAKE    := build/bin/fakejuju
 PACK    := build/bin/charmpack
-# The architectures of manifest.yaml and charmcraft.yaml; `make charms`
-# builds one archive for each (cmd/charmpack's tests check they agree).
-ARCHES  := amd64 arm64 s390x
+# The architectures of manifest.yaml and charmcraft.yaml, as Juju names
+# them; `make charms` builds one archive for each (cmd/charmpack's tests
+# check they agree; docs/packaging.md).
+ARCHES  := amd64 arm64 s390x ppc64el riscv64
+# Go's name for one of them: Juju and Debian say ppc64el, Go ppc64le.
+goarch   = $(patsubst ppc64el,ppc64le,$(1))
 # The charm binary runs on any Ubuntu base: static, reproducible, stripped.
 GOBUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w"
 
@@ -26,11 +29,13 @@ charm: build charmpack
 	$(PACK) -src . -bin $(BIN) -o $(CHARM)
 
 # One charm per architecture, each with its own cross-compiled static
-# binary: vsphere-integrator_amd64.charm, _arm64.charm, _s390x.charm.
+# binary: vsphere-integrator_amd64.charm, _arm64.charm, _s390x.charm,
+# _ppc64el.charm, _riscv64.charm; each manifest names every base of
+# manifest.yaml and that one architecture.
 charms: $(ARCHES:%=vsphere-integrator_%.charm)
 
 vsphere-integrator_%.charm: charmpack FORCE
-	GOARCH=$* $(GOBUILD) -o build/$*/vsphere-integrator ./cmd/vsphere-integrator
+	GOOS=linux GOARCH=$(call goarch,$*) $(GOBUILD) -o build/$*/vsphere-integrator ./cmd/vsphere-integrator
 	$(PACK) -src . -bin build/$*/vsphere-integrator -arch $* -o $@
 
 FORCE:

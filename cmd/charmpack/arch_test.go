@@ -19,14 +19,36 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// architectures the charm is built for; manifest.yaml, charmcraft.yaml and
-// the Makefile's ARCHES must all say the same (TestArchitecturesAgree).
-var architectures = []string{"amd64", "arm64", "s390x"}
+// architectures the charm is built for, as Juju names them, and the
+// Ubuntu releases it runs on: manifest.yaml, charmcraft.yaml and the
+// Makefile's ARCHES must all say the same (TestArchitecturesAgree,
+// docs/packaging.md).
+var (
+	architectures = []string{"amd64", "arm64", "s390x", "ppc64el", "riscv64"}
+	channels      = []string{"22.04", "24.04", "26.04"}
+)
 
-var elfMachine = map[string]elf.Machine{
-	"amd64": elf.EM_X86_64,
-	"arm64": elf.EM_AARCH64,
-	"s390x": elf.EM_S390,
+// goarch is Go's name for a Juju architecture (the Makefile's goarch).
+var goarch = map[string]string{
+	"amd64":   "amd64",
+	"arm64":   "arm64",
+	"s390x":   "s390x",
+	"ppc64el": "ppc64le",
+	"riscv64": "riscv64",
+}
+
+// elfOf is the ELF header a binary for each architecture has: ppc64el is
+// EM_PPC64 little-endian (Juju names no big-endian PowerPC), s390x is
+// big-endian.
+var elfOf = map[string]struct {
+	machine elf.Machine
+	data    elf.Data
+}{
+	"amd64":   {elf.EM_X86_64, elf.ELFDATA2LSB},
+	"arm64":   {elf.EM_AARCH64, elf.ELFDATA2LSB},
+	"s390x":   {elf.EM_S390, elf.ELFDATA2MSB},
+	"ppc64el": {elf.EM_PPC64, elf.ELFDATA2LSB},
+	"riscv64": {elf.EM_RISCV, elf.ELFDATA2LSB},
 }
 
 // TestEveryArchitecture builds the charm binary for each architecture, as
@@ -34,15 +56,18 @@ var elfMachine = map[string]elf.Machine{
 // juju/charm: its manifest names that architecture alone, and its binary is
 // a static ELF for that machine. The cross builds are the slow part (the
 // first run compiles the dependencies for each architecture; later runs
-// come from the build cache).
+// come from the build cache), so -short skips them.
 func TestEveryArchitecture(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles the charm for every architecture")
+	}
 	for _, arch := range architectures {
 		t.Run(arch, func(t *testing.T) {
 			bin := filepath.Join(built.dir, "vsphere-integrator")
 			if arch != built.arch {
 				bin = filepath.Join(t.TempDir(), "vsphere-integrator")
 				build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/vsphere-integrator")
-				build.Dir, build.Env = repo, append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+				build.Dir, build.Env = repo, append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch[arch])
 				out, err := build.CombinedOutput()
 				require.NoError(t, err, "%s", out)
 			}
@@ -54,16 +79,20 @@ func TestEveryArchitecture(t *testing.T) {
 			m := ch.Manifest()
 			require.NotNil(t, m)
 			require.NoError(t, m.Validate())
-			var channels []string
+			var tracks []string
 			for _, b := range m.Bases {
+				assert.Equal(t, "ubuntu", b.Name)
 				assert.Equal(t, []string{arch}, b.Architectures, "base %s %s", b.Name, b.Channel)
-				channels = append(channels, b.Channel.Track)
+				tracks = append(tracks, b.Channel.Track)
 			}
-			assert.Equal(t, []string{"20.04", "22.04", "24.04"}, channels)
+			assert.Equal(t, channels, tracks)
 			assert.NotNil(t, ch.Meta().Assumes, "the metadata is the source's")
 
 			f := binaryOf(t, charm)
-			assert.Equal(t, elfMachine[arch], f.Machine)
+			want, ok := elfOf[arch]
+			require.True(t, ok, "no ELF header known for %s", arch)
+			assert.Equal(t, want.machine, f.Machine)
+			assert.Equal(t, want.data, f.Data)
 			assert.Equal(t, elf.ELFCLASS64, f.Class)
 			for _, p := range f.Progs {
 				assert.NotEqual(t, elf.PT_INTERP, p.Type, "static: no ELF interpreter")
@@ -177,9 +206,9 @@ bases:
 	}
 }
 
-// TestArchitecturesAgree: the manifest, charmcraft.yaml and the Makefile
-// name the same architectures and bases, so `make charms` and
-// `charmcraft pack` build the same set of charms.
+// TestArchitecturesAgree: the manifest, charmcraft.yaml and `make charms`
+// name the same bases and architectures, so `make charms` and
+// `charmcraft pack` build for the same list (docs/packaging.md).
 func TestArchitecturesAgree(t *testing.T) {
 	var manifest struct {
 		Bases []struct {
@@ -189,43 +218,53 @@ func TestArchitecturesAgree(t *testing.T) {
 		} `yaml:"bases"`
 	}
 	readYAML(t, "manifest.yaml", &manifest)
-	var channels []string
+	var tracks []string
 	for _, b := range manifest.Bases {
+		assert.Equal(t, "ubuntu", b.Name)
 		assert.Equal(t, architectures, b.Architectures, "manifest.yaml base %s %s", b.Name, b.Channel)
-		channels = append(channels, b.Name+"@"+b.Channel)
+		tracks = append(tracks, b.Channel)
 	}
+	assert.Equal(t, channels, tracks, "manifest.yaml bases")
 
-	type base struct {
-		Name          string   `yaml:"name"`
-		Channel       string   `yaml:"channel"`
-		Architectures []string `yaml:"architectures"`
-	}
-	var craft struct {
-		Bases []struct {
-			BuildOn []base `yaml:"build-on"`
-			RunOn   []base `yaml:"run-on"`
-		} `yaml:"bases"`
-		Parts map[string]map[string]any `yaml:"parts"`
-	}
-	readYAML(t, "charmcraft.yaml", &craft)
-	var built []string
-	for i, b := range craft.Bases {
-		// Each architecture is built natively, on itself.
-		require.Len(t, b.BuildOn, 1, "charmcraft.yaml base %d", i)
-		require.Len(t, b.BuildOn[0].Architectures, 1, "charmcraft.yaml base %d", i)
-		arch := b.BuildOn[0].Architectures[0]
-		built = append(built, arch)
-		var runOn []string
-		for _, r := range b.RunOn {
-			assert.Equal(t, []string{arch}, r.Architectures, "charmcraft.yaml base %d run-on %s", i, r.Channel)
-			runOn = append(runOn, r.Name+"@"+r.Channel)
+	// charmcraft.yaml: one platform per base and architecture, each built
+	// natively (on that base and architecture), as the old bases form was.
+	raw, err := os.ReadFile(filepath.Join(repo, "charmcraft.yaml"))
+	require.NoError(t, err)
+	proj, problems := readCharmcraft(raw, besides(t))
+	assert.Empty(t, problems, "charmcraft.yaml breaks charmcraft's rules (docs/packaging.md)")
+	var want, got []string
+	for _, c := range channels {
+		for _, a := range architectures {
+			want = append(want, "ubuntu@"+c+":"+a)
 		}
-		assert.Equal(t, channels, runOn, "charmcraft.yaml base %d runs on the manifest's bases", i)
 	}
-	assert.Equal(t, architectures, built, "charmcraft.yaml")
-	for name, part := range craft.Parts {
+	for _, p := range proj.platforms {
+		got = append(got, p.base+":"+p.arch)
+		assert.Equal(t, []string{p.base + ":" + p.arch}, p.buildOn, "charmcraft.yaml platform %s builds natively", p.name)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	assert.Equal(t, want, got, "charmcraft.yaml platforms")
+	for name, part := range proj.parts {
+		// The make plugin: the charm plugin builds Python charms, and
+		// charmcraft refuses it on 26.04.
+		assert.Equal(t, "make", part["plugin"], "charmcraft.yaml part %s", name)
 		// make-parameters would be ignored next to override-build.
 		assert.NotContains(t, part, "make-parameters", "charmcraft.yaml part %s", name)
+	}
+
+	// make charms: one archive per architecture, each binary built for
+	// that architecture under Go's name for it, as make itself expands
+	// the rule (a dry run: nothing is built).
+	dry := exec.Command("make", "-n", "charms")
+	// Not a sub-make of the make running these tests, if one is.
+	dry.Dir, dry.Env = repo, append(os.Environ(), "MAKEFLAGS=", "MAKELEVEL=")
+	out, err := dry.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	goarchOf, packed := makeCharms(string(out))
+	assert.Equal(t, architectures, packed, "make charms packs one archive per architecture")
+	for _, a := range architectures {
+		assert.Equal(t, goarch[a], goarchOf[a], "make charms builds %s with GOARCH", a)
 	}
 
 	makefile, err := os.ReadFile(filepath.Join(repo, "Makefile"))
@@ -233,6 +272,24 @@ func TestArchitecturesAgree(t *testing.T) {
 	m := regexp.MustCompile(`(?m)^ARCHES\s*:=\s*(.*)$`).FindSubmatch(makefile)
 	require.NotNil(t, m, "Makefile sets ARCHES")
 	assert.Equal(t, architectures, strings.Fields(string(m[1])), "Makefile ARCHES")
+}
+
+// makeCharms reads `make -n charms`: the GOARCH each architecture's binary
+// is built with (by its build/<arch>/ output), and the architectures
+// charmpack packs, in order, each into vsphere-integrator_<arch>.charm.
+func makeCharms(script string) (goarchOf map[string]string, packed []string) {
+	goBuild := regexp.MustCompile(`\bGOARCH=(\S+) .*\bgo build .*-o build/([^/\s]+)/vsphere-integrator `)
+	pack := regexp.MustCompile(`charmpack .*-arch (\S+) -o vsphere-integrator_(\S+)\.charm$`)
+	goarchOf = map[string]string{}
+	for _, line := range strings.Split(script, "\n") {
+		if m := goBuild.FindStringSubmatch(line); m != nil {
+			goarchOf[m[2]] = m[1]
+		}
+		if m := pack.FindStringSubmatch(strings.TrimSpace(line)); m != nil && m[1] == m[2] {
+			packed = append(packed, m[1])
+		}
+	}
+	return goarchOf, packed
 }
 
 // TestToolchainAgrees: the go line of both modules, the Go snap charmcraft

@@ -44,7 +44,7 @@ var epoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 func main() {
 	src := flag.String("src", ".", "charm source directory (metadata.yaml, manifest.yaml, dispatch ...)")
 	bin := flag.String("bin", "", "the built vsphere-integrator binary")
-	arch := flag.String("arch", "", "the architecture the archive is for (amd64, arm64, s390x ...); must match the binary's, which is the default")
+	arch := flag.String("arch", "", "the architecture the archive is for, as Juju names it (amd64, arm64, s390x, ppc64el, riscv64); must match the binary's, which is the default")
 	out := flag.String("o", "vsphere-integrator.charm", "archive to write")
 	flag.Parse()
 	if *bin == "" {

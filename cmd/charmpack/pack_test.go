@@ -150,7 +150,11 @@ func TestCharmAsJujuReadsIt(t *testing.T) {
 				// One binary, one architecture.
 				archs = built.arch
 			}
-			assert.Equal(t, []string{"ubuntu@20.04/" + archs, "ubuntu@22.04/" + archs, "ubuntu@24.04/" + archs}, bases)
+			var want []string
+			for _, c := range channels {
+				want = append(want, "ubuntu@"+c+"/"+archs)
+			}
+			assert.Equal(t, want, bases)
 		})
 	}
 }
