@@ -117,7 +117,8 @@ func TestUnknownEventChangesNothing(t *testing.T) {
 	u := newUnit(t, nil)
 	before, err := os.ReadFile(u.state)
 	require.NoError(t, err)
-	for _, ev := range []string{"hooks/secret-rotate", "hooks/pre-series-upgrade", "hooks/stop", "hooks/remove", "hooks/peers-relation-joined"} {
+	// Not stop or remove: the charm handles them (README, Status).
+	for _, ev := range []string{"hooks/secret-rotate", "hooks/pre-series-upgrade", "hooks/peers-relation-joined"} {
 		env := map[string]string{"JUJU_DISPATCH_PATH": ev}
 		if strings.Contains(ev, "-relation-") {
 			env["JUJU_RELATION"], env["JUJU_RELATION_ID"], env["JUJU_REMOTE_UNIT"] = "peers", "peers:1", "vsphere-integrator/1"
