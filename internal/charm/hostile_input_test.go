@@ -1,6 +1,7 @@
 package charm
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"html"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
@@ -202,4 +204,29 @@ func TestServerTextNeverFailsATool(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStderrRedacted: what the charm writes to stderr (Juju copies it into
+// the unit log; it is where a line goes when juju-log fails) passes the
+// same redaction and a bound.
+func TestStderrRedacted(t *testing.T) {
+	e := newEnv(t)
+	e.rotate(hostilePassword)
+	e.trust()
+	var buf bytes.Buffer
+	tools := hooktools.New(e.juju.Runner())
+	c := New(tools, hookenv.Context{Kind: hookenv.KindHook, Name: "config-changed", Unit: unit}, countingVCenter{e}, Options{Stderr: &buf, Key: e.key})
+	require.NoError(t, e.juju.BeginHook())
+	_, err := c.read(context.Background()) // registers the secrets
+	require.NoError(t, err)
+	require.NoError(t, e.juju.EndHook(0))
+	e.juju.InjectFault("juju-log", refused)
+	c.log(context.Background(), hooktools.LevelError, echo(hostilePassword))
+	out := buf.String()
+	require.NotEmpty(t, out, "juju-log failed, so the line went to stderr")
+	assert.True(t, strings.HasSuffix(out, "\n"))
+	assert.LessOrEqual(t, len(out), maxStderr+1)
+	var s redact.Secrets
+	s.Add(hostilePassword)
+	assert.False(t, s.Leaks(out), "%.300s", out)
 }

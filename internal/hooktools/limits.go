@@ -8,9 +8,10 @@ import (
 )
 
 // Bounds on what the charm hands a hook tool (docs/security.md, "Bounds";
-// docs/juju-hook-tools.md, "Limits on a tool's command line"). Text is redacted first, then cut on a
-// rune boundary and marked as cut (redact.Text), so no tool ever refuses a
-// message for its length and no cut leaves half a secret behind.
+// docs/juju-hook-tools.md, "Limits on a tool's command line"). Text is
+// redacted first, then cut on a rune boundary and marked as cut
+// (redact.Text), so no tool ever refuses a message for its length and no
+// cut leaves half a secret behind.
 const (
 	// MaxArg is the longest single argument the kernel passes to a
 	// program: MAX_ARG_STRLEN is 32 pages (131,072 bytes) with the
