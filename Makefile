@@ -10,6 +10,9 @@ PACK    := build/bin/charmpack
 ARCHES  := amd64 arm64 s390x ppc64el riscv64
 # Go's name for one of them: Juju and Debian say ppc64el, Go ppc64le.
 goarch   = $(patsubst ppc64el,ppc64le,$(1))
+# staticcheck at a fixed version, run with `go run pkg@version` so neither
+# go.mod requires it.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # The charm binary runs on any Ubuntu base: static, reproducible, stripped.
 GOBUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w"
 
@@ -86,15 +89,24 @@ test-consumer:
 	@echo "== tests/e2e: builds the charm, then runs it through a deployment's life: about 4 minutes on a busy 2-core machine, half a minute of it a vCenter that stops answering"
 	cd tests && $(GO) test -count=1 -v ./e2e
 
-# Besides gofmt and vet: both modules tidy (go.mod says what the code
-# imports), every Markdown table well formed (GitHub shows a broken one as
-# raw pipes), and no file citing notes that are not in the repository or
-# a docs/ file that does not exist.
+# The edit loop's tier: the charm module's tests with -short, which skips
+# the multi-second scale and cross-compile tests; not tests/, whose
+# end-to-end run takes minutes. `make test` (and CI) runs everything.
+.PHONY: test-short
+test-short:
+	$(GO) test -short ./...
+
+# Besides gofmt, vet and staticcheck: both modules tidy (go.mod says what
+# the code imports), every Markdown table well formed (GitHub shows a
+# broken one as raw pipes), and no file citing notes that are not in the
+# repository or a docs/ file that does not exist.
 lint:
 	@out=$$(gofmt -l cmd internal tests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd tests && $(GO) vet ./...
 	cd tests/csi && $(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	cd tests && $(GO) run $(STATICCHECK) ./...
 	$(GO) mod tidy -diff
 	cd tests && $(GO) mod tidy -diff
 	cd tests/csi && $(GO) mod tidy -diff

@@ -13,6 +13,9 @@ import (
 // refuses state over Juju's quotas at commit, as the controller does), no
 // unit-state value passes 16 KiB, and a departure and a check keep it so.
 func TestStateAt2000Units(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 relation hooks: scale, not the edit loop")
+	}
 	e := newEnv(t)
 	e.trust()
 	e.hook("install")
@@ -84,6 +87,9 @@ func relateUnits(e *env, n int) {
 // each (1,000 of them, at about 0.1 s each from a controller under that
 // load, would not fit in the event's 2-minute deadline).
 func TestActionCallsAtScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000 related units: scale, not the edit loop")
+	}
 	actions := []struct {
 		name   string
 		params map[string]any
