@@ -198,10 +198,10 @@ func TestRenderGolden(t *testing.T) {
 	}{
 		{"in-tree", hard(), Options{VMUUID: "4228-13F5-0BD4", ShowPassword: true}},
 		{"in-tree-hidden", hard(), Options{}},
-		{"csi", hard(), Options{Format: FormatCSI, ClusterID: "9f2d4c8e-model-uuid", ShowPassword: true}},
-		{"csi-hidden", hard(), Options{Format: FormatCSI}},
-		{"cpi", cpiData, Options{Format: FormatCPI, ShowPassword: true}},
-		{"cpi-hidden", cpiData, Options{Format: FormatCPI}},
+		{"csi", hard(), Options{Format: formatCSI, ClusterID: "9f2d4c8e-model-uuid", ShowPassword: true}},
+		{"csi-hidden", hard(), Options{Format: formatCSI}},
+		{"cpi", cpiData, Options{Format: formatCPI, ShowPassword: true}},
+		{"cpi-hidden", cpiData, Options{Format: formatCPI}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -309,24 +309,24 @@ func TestUncarriable(t *testing.T) {
 		vmUUID string
 		want   []want
 	}{
-		{"password CR", FormatInTree, mod(func(d *integration.Data) { d.Password = "a\rb" }), "", []want{{"password", ErrCarriageReturn}}},
-		{"password CR, csi", FormatCSI, mod(func(d *integration.Data) { d.Password = "a\r\nb" }), "", []want{{"password", ErrCarriageReturn}}},
-		{"user NUL", FormatCSI, mod(func(d *integration.Data) { d.User = "a\x00" }), "", []want{{"user", ErrNUL}}},
-		{"folder invalid UTF-8", FormatInTree, mod(func(d *integration.Data) { d.Folder = "\xff" }), "", []want{{"folder", ErrInvalidUTF8}}},
-		{"server newline", FormatInTree, mod(func(d *integration.Data) { d.VsphereIP = "a\nb" }), "", []want{{"vsphere_ip", ErrNewlineInName}}},
-		{"server newline, csi", FormatCSI, mod(func(d *integration.Data) { d.VsphereIP = "a\nb" }), "", []want{{"vsphere_ip", ErrNewlineInName}}},
-		{"server CR: a value in in-tree", FormatInTree, mod(func(d *integration.Data) { d.VsphereIP = "a\rb" }), "", []want{{"vsphere_ip", ErrCarriageReturn}}},
-		{"server empty", FormatCSI, mod(func(d *integration.Data) { d.VsphereIP = "" }), "", []want{{"vsphere_ip", ErrEmptyServer}}},
-		{"server empty, cpi", FormatCPI, mod(func(d *integration.Data) { d.VsphereIP = "" }), "", []want{{"vsphere_ip", ErrEmptyServer}}},
-		{"server not a Secret key", FormatCPI, mod(func(d *integration.Data) { d.VsphereIP = "fe80::1" }), "", []want{{"vsphere_ip", ErrSecretKey}}},
-		{"server too long for a Secret key", FormatCPI, mod(func(d *integration.Data) { d.VsphereIP = strings.Repeat("a", 245) }), "", []want{{"vsphere_ip", ErrSecretKey}}},
-		{"server starting with ..", FormatCPI, mod(func(d *integration.Data) { d.VsphereIP = "..vc" }), "", []want{{"vsphere_ip", ErrSecretKey}}},
-		{"cpi invalid UTF-8", FormatCPI, mod(func(d *integration.Data) { d.Password = "\xc3"; d.User = "\xff" }), "", []want{{"password", ErrInvalidUTF8}, {"user", ErrInvalidUTF8}}},
-		{"vm-uuid CR", FormatInTree, ok, "4\r2", []want{{"vm-uuid", ErrCarriageReturn}}},
+		{"password CR", formatInTree, mod(func(d *integration.Data) { d.Password = "a\rb" }), "", []want{{"password", errCarriageReturn}}},
+		{"password CR, csi", formatCSI, mod(func(d *integration.Data) { d.Password = "a\r\nb" }), "", []want{{"password", errCarriageReturn}}},
+		{"user NUL", formatCSI, mod(func(d *integration.Data) { d.User = "a\x00" }), "", []want{{"user", errNUL}}},
+		{"folder invalid UTF-8", formatInTree, mod(func(d *integration.Data) { d.Folder = "\xff" }), "", []want{{"folder", ErrInvalidUTF8}}},
+		{"server newline", formatInTree, mod(func(d *integration.Data) { d.VsphereIP = "a\nb" }), "", []want{{"vsphere_ip", errNewlineInName}}},
+		{"server newline, csi", formatCSI, mod(func(d *integration.Data) { d.VsphereIP = "a\nb" }), "", []want{{"vsphere_ip", errNewlineInName}}},
+		{"server CR: a value in in-tree", formatInTree, mod(func(d *integration.Data) { d.VsphereIP = "a\rb" }), "", []want{{"vsphere_ip", errCarriageReturn}}},
+		{"server empty", formatCSI, mod(func(d *integration.Data) { d.VsphereIP = "" }), "", []want{{"vsphere_ip", ErrEmptyServer}}},
+		{"server empty, cpi", formatCPI, mod(func(d *integration.Data) { d.VsphereIP = "" }), "", []want{{"vsphere_ip", ErrEmptyServer}}},
+		{"server not a Secret key", formatCPI, mod(func(d *integration.Data) { d.VsphereIP = "fe80::1" }), "", []want{{"vsphere_ip", ErrSecretKey}}},
+		{"server too long for a Secret key", formatCPI, mod(func(d *integration.Data) { d.VsphereIP = strings.Repeat("a", 245) }), "", []want{{"vsphere_ip", ErrSecretKey}}},
+		{"server starting with ..", formatCPI, mod(func(d *integration.Data) { d.VsphereIP = "..vc" }), "", []want{{"vsphere_ip", ErrSecretKey}}},
+		{"cpi invalid UTF-8", formatCPI, mod(func(d *integration.Data) { d.Password = "\xc3"; d.User = "\xff" }), "", []want{{"password", ErrInvalidUTF8}, {"user", ErrInvalidUTF8}}},
+		{"vm-uuid CR", formatInTree, ok, "4\r2", []want{{"vm-uuid", errCarriageReturn}}},
 		{
-			"every bad field named once", FormatInTree,
+			"every bad field named once", formatInTree,
 			mod(func(d *integration.Data) { d.Password = "\r\r\x00"; d.Datacenter = "\r"; d.VsphereIP = "\x00" }), "",
-			[]want{{"datacenter", ErrCarriageReturn}, {"vsphere_ip", ErrNUL}, {"password", ErrCarriageReturn}, {"password", ErrNUL}},
+			[]want{{"datacenter", errCarriageReturn}, {"vsphere_ip", errNUL}, {"password", errCarriageReturn}, {"password", errNUL}},
 		},
 	}
 	for _, tt := range tests {
@@ -368,12 +368,12 @@ func TestRenderOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		parseInTree(t, s, withPassword(d, PasswordMarker), PlaceholderVMUUID)
-		s, err = Render(d, Options{Format: FormatCSI})
+		parseInTree(t, s, withPassword(d, PasswordMarker), placeholderVMUUID)
+		s, err = Render(d, Options{Format: formatCSI})
 		if err != nil {
 			t.Fatal(err)
 		}
-		parseCSI(t, s, withPassword(d, PasswordMarker), PlaceholderClusterID)
+		parseCSI(t, s, withPassword(d, PasswordMarker), placeholderClusterID)
 	})
 	t.Run("vm-uuid prefix and space dropped", func(t *testing.T) {
 		s, err := Render(d, Options{VMUUID: " VMware-4228\n", ShowPassword: true})
@@ -383,17 +383,17 @@ func TestRenderOptions(t *testing.T) {
 		parseInTree(t, s, d, "4228")
 	})
 	t.Run("format", func(t *testing.T) {
-		for in, want := range map[string]Format{"": FormatInTree, "in-tree": FormatInTree, "cpi": FormatCPI, "csi": FormatCSI} {
+		for in, want := range map[string]Format{"": formatInTree, "in-tree": formatInTree, "cpi": formatCPI, "csi": formatCSI} {
 			if got, err := ParseFormat(in); err != nil || got != want {
 				t.Errorf("ParseFormat(%q) = %q, %v; want %q", in, got, err, want)
 			}
 		}
 		for _, bad := range []string{"intree", "CSI", "ini"} {
-			if _, err := ParseFormat(bad); !errors.Is(err, ErrUnknownFormat) {
-				t.Errorf("ParseFormat(%q) err = %v, want ErrUnknownFormat", bad, err)
+			if _, err := ParseFormat(bad); !errors.Is(err, errUnknownFormat) {
+				t.Errorf("ParseFormat(%q) err = %v, want errUnknownFormat", bad, err)
 			}
-			if _, err := Render(d, Options{Format: Format(bad)}); !errors.Is(err, ErrUnknownFormat) {
-				t.Errorf("Render(format %q) err = %v, want ErrUnknownFormat", bad, err)
+			if _, err := Render(d, Options{Format: Format(bad)}); !errors.Is(err, errUnknownFormat) {
+				t.Errorf("Render(format %q) err = %v, want errUnknownFormat", bad, err)
 			}
 		}
 	})
@@ -430,8 +430,8 @@ func TestProviderID(t *testing.T) {
 	} {
 		t.Run("bad "+bad, func(t *testing.T) {
 			got, err := ProviderID(bad)
-			if !errors.Is(err, ErrNotVMwareSerial) {
-				t.Errorf("ProviderID(%q) = %q, %v; want ErrNotVMwareSerial", bad, got, err)
+			if !errors.Is(err, errNotVMwareSerial) {
+				t.Errorf("ProviderID(%q) = %q, %v; want errNotVMwareSerial", bad, got, err)
 			}
 		})
 	}

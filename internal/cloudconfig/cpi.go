@@ -16,8 +16,8 @@ import (
 
 // Where vsphere-cloud-provider puts the CPI configuration.
 const (
-	CPIConfigMapName   = "vsphere-cloud-config"
-	CPIConfigKey       = "vsphere.conf"
+	cpiConfigMapName   = "vsphere-cloud-config"
+	cpiConfigKey       = "vsphere.conf"
 	CPISecretName      = "vsphere-cloud-secret"
 	CPISecretNamespace = "kube-system"
 )
@@ -88,7 +88,7 @@ func CPI(d integration.Data) (CPIConfig, error) {
 	)
 	out, err := marshalYAML(conf)
 	if err != nil {
-		return CPIConfig{}, fmt.Errorf("encode %s: %w", CPIConfigKey, err)
+		return CPIConfig{}, fmt.Errorf("encode %s: %w", cpiConfigKey, err)
 	}
 	return CPIConfig{
 		VsphereConf: out,

@@ -14,7 +14,7 @@ import "github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
 func CSI(d integration.Data, clusterID string) (string, error) {
 	var w ini
 	w.section("Global")
-	w.value("cluster-id", FieldClusterID, clusterID)
+	w.value("cluster-id", fieldClusterID, clusterID)
 	w.blank()
 	w.subsection("VirtualCenter", integration.KeyVsphereIP, d.VsphereIP)
 	w.value("insecure-flag", "insecure-flag", "true")

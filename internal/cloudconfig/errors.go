@@ -6,19 +6,20 @@ import (
 )
 
 // Why a value cannot be rendered. Each comes wrapped in a *FieldError that
-// names the field; match with errors.Is / errors.As.
+// names the field; match with errors.Is / errors.As. The exported ones are
+// those the consumer tests (tests/consumer) match.
 var (
-	// ErrCarriageReturn: gcfg silently drops a carriage return from a
+	// errCarriageReturn: gcfg silently drops a carriage return from a
 	// value, quoted or not, and has no escape for it.
-	ErrCarriageReturn = errors.New("contains a carriage return, which gcfg cannot carry")
-	// ErrNUL: gcfg rejects a NUL anywhere in the file.
-	ErrNUL = errors.New("contains a NUL character, which gcfg cannot carry")
+	errCarriageReturn = errors.New("contains a carriage return, which gcfg cannot carry")
+	// errNUL: gcfg rejects a NUL anywhere in the file.
+	errNUL = errors.New("contains a NUL character, which gcfg cannot carry")
 	// ErrInvalidUTF8: gcfg rejects invalid UTF-8, and YAML cannot carry it
 	// as a string either.
 	ErrInvalidUTF8 = errors.New("is not valid UTF-8")
-	// ErrNewlineInName: a subsection name ([VirtualCenter "…"]) has no
+	// errNewlineInName: a subsection name ([VirtualCenter "…"]) has no
 	// escape for a newline, unlike a value.
-	ErrNewlineInName = errors.New("contains a newline, which a gcfg subsection name cannot carry")
+	errNewlineInName = errors.New("contains a newline, which a gcfg subsection name cannot carry")
 	// ErrEmptyServer: the vCenter server names the [VirtualCenter "…"]
 	// subsection, which gcfg rejects empty, and the CPI's Secret keys;
 	// no consumer can do without it.
@@ -27,11 +28,11 @@ var (
 	// "<server>.password", and Kubernetes only accepts letters, digits,
 	// '-', '_' and '.' in a Secret key, 253 characters at most.
 	ErrSecretKey = errors.New("cannot form a Kubernetes Secret key (<server>.username allows only letters, digits, '-', '_' and '.', at most 253 characters)")
-	// ErrNotVMwareSerial: the DMI product serial is not VMware's, so the
+	// errNotVMwareSerial: the DMI product serial is not VMware's, so the
 	// node is not a VMware VM (or the serial was mangled).
-	ErrNotVMwareSerial = errors.New("not a VMware product serial")
-	// ErrUnknownFormat: Options.Format is none of the formats.
-	ErrUnknownFormat = errors.New("unknown format")
+	errNotVMwareSerial = errors.New("not a VMware product serial")
+	// errUnknownFormat: Options.Format is none of the formats.
+	errUnknownFormat = errors.New("unknown format")
 )
 
 // FieldError is a value that cannot be rendered, and which field it is

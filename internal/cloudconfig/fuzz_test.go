@@ -197,7 +197,7 @@ func TestOracleAgreesWithGcfg(t *testing.T) {
 	if err := readGcfg(&c, "[Global]\ncluster-id = \"\xff\"\n"); err == nil {
 		t.Error("gcfg accepted invalid UTF-8")
 	}
-	if !errors.Is(&FieldError{Err: ErrNUL}, ErrNUL) {
+	if !errors.Is(&FieldError{Err: errNUL}, errNUL) {
 		t.Error("FieldError does not unwrap")
 	}
 }

@@ -70,9 +70,9 @@ func (w *ini) quoteValue(field, v string) string {
 	for _, r := range v {
 		switch r {
 		case 0:
-			w.errs.add(field, ErrNUL)
+			w.errs.add(field, errNUL)
 		case '\r':
-			w.errs.add(field, ErrCarriageReturn)
+			w.errs.add(field, errCarriageReturn)
 		case '\n':
 			b.WriteString(`\n`)
 		case '\t':
@@ -105,9 +105,9 @@ func (w *ini) quoteName(field, v string) string {
 	for _, r := range v {
 		switch r {
 		case 0:
-			w.errs.add(field, ErrNUL)
+			w.errs.add(field, errNUL)
 		case '\n':
-			w.errs.add(field, ErrNewlineInName)
+			w.errs.add(field, errNewlineInName)
 		case '"':
 			b.WriteString(`\"`)
 		case '\\':

@@ -16,7 +16,7 @@ func InTree(d integration.Data, vmUUID string) (string, error) {
 	w.section("Global")
 	w.raw("insecure-flag", "true")
 	w.value("datacenters", integration.KeyDatacenter, d.Datacenter)
-	w.value("vm-uuid", FieldVMUUID, "VMware-"+vmUUID)
+	w.value("vm-uuid", fieldVMUUID, "VMware-"+vmUUID)
 	w.subsection("VirtualCenter", integration.KeyVsphereIP, d.VsphereIP)
 	w.value("user", integration.KeyUser, d.User)
 	w.value("password", integration.KeyPassword, d.Password)

@@ -10,16 +10,16 @@ import (
 // 0b-d4 4c …"): the part after "VMware-", spaces and dashes removed,
 // formatted 8-4-4-4-12, as the in-tree provider's GetVMUUID does (which
 // keeps the case of the hex digits, and so does this). A serial that is
-// not VMware's is ErrNotVMwareSerial.
+// not VMware's is errNotVMwareSerial.
 func ProviderID(serial string) (string, error) {
 	s := strings.TrimSpace(serial)
 	rest, ok := strings.CutPrefix(s, "VMware-")
 	if !ok {
-		return "", fmt.Errorf("product serial %q: %w: it does not start with \"VMware-\", so this node is not a VMware VM", clip(s), ErrNotVMwareSerial)
+		return "", fmt.Errorf("product serial %q: %w: it does not start with \"VMware-\", so this node is not a VMware VM", clip(s), errNotVMwareSerial)
 	}
 	h := strings.NewReplacer(" ", "", "-", "").Replace(rest)
 	if len(h) != 32 || strings.Trim(h, "0123456789abcdefABCDEF") != "" {
-		return "", fmt.Errorf("product serial %q: %w: want 32 hex digits after \"VMware-\"", clip(s), ErrNotVMwareSerial)
+		return "", fmt.Errorf("product serial %q: %w: want 32 hex digits after \"VMware-\"", clip(s), errNotVMwareSerial)
 	}
 	return "vsphere://" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], nil
 }

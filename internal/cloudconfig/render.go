@@ -13,31 +13,31 @@ import (
 type Format string
 
 const (
-	FormatInTree Format = "in-tree"
-	FormatCPI    Format = "cpi"
-	FormatCSI    Format = "csi"
+	formatInTree Format = "in-tree"
+	formatCPI    Format = "cpi"
+	formatCSI    Format = "csi"
 )
 
-// Formats lists the formats in the order the action documents them.
-var Formats = []Format{FormatInTree, FormatCPI, FormatCSI}
+// formats lists the formats in the order the action documents them.
+var formats = []Format{formatInTree, formatCPI, formatCSI}
 
 // Names of the inputs that are not relation keys, as FieldError.Field.
 const (
-	FieldVMUUID    = "vm-uuid"
-	FieldClusterID = "cluster-id"
+	fieldVMUUID    = "vm-uuid"
+	fieldClusterID = "cluster-id"
 )
 
 // What Render writes in place of what it was not given or must not show.
 // Each is a plain value, so the output still parses.
 const (
 	PasswordMarker       = "<hidden: use show-password=true>"
-	PlaceholderVMUUID    = "<vm-uuid>"
-	PlaceholderClusterID = "<cluster-id>"
+	placeholderVMUUID    = "<vm-uuid>"
+	placeholderClusterID = "<cluster-id>"
 )
 
 // Options are the parameters of the cloud-config action.
 type Options struct {
-	// Format defaults to FormatInTree.
+	// Format defaults to in-tree.
 	Format Format
 	// VMUUID is the node's UUID as kubernetes-master reads it from
 	// /sys/class/dmi/id/product_serial (in-tree only);
@@ -54,12 +54,12 @@ type Options struct {
 // ParseFormat reads the action's format parameter; empty is in-tree.
 func ParseFormat(s string) (Format, error) {
 	if s == "" {
-		return FormatInTree, nil
+		return formatInTree, nil
 	}
-	if f := Format(s); slices.Contains(Formats, f) {
+	if f := Format(s); slices.Contains(formats, f) {
 		return f, nil
 	}
-	return "", fmt.Errorf("format %q: %w (want one of in-tree, cpi, csi)", clip(s), ErrUnknownFormat)
+	return "", fmt.Errorf("format %q: %w (want one of in-tree, cpi, csi)", clip(s), errUnknownFormat)
 }
 
 // Render returns the configuration a consumer would write from d, for the
@@ -73,21 +73,21 @@ func Render(d integration.Data, o Options) (string, error) {
 	}
 	vmUUID := strings.TrimPrefix(strings.TrimSpace(o.VMUUID), "VMware-")
 	if vmUUID == "" {
-		vmUUID = PlaceholderVMUUID
+		vmUUID = placeholderVMUUID
 	}
 	clusterID := o.ClusterID
 	if clusterID == "" {
-		clusterID = PlaceholderClusterID
+		clusterID = placeholderClusterID
 	}
 	render := func(d integration.Data) (string, error) {
 		switch format {
-		case FormatCPI:
+		case formatCPI:
 			c, err := CPI(d)
 			if err != nil {
 				return "", err
 			}
 			return c.YAML()
-		case FormatCSI:
+		case formatCSI:
 			return CSI(d, clusterID)
 		}
 		return InTree(d, vmUUID)
@@ -113,6 +113,6 @@ func (c CPIConfig) YAML() (string, error) {
 		return "", fmt.Errorf("encode Secret %s: %w", CPISecretName, err)
 	}
 	return fmt.Sprintf("# ConfigMap %s/%s, key %s:\n%s---\n# Secret %s/%s, stringData:\n%s",
-		CPISecretNamespace, CPIConfigMapName, CPIConfigKey, c.VsphereConf,
+		CPISecretNamespace, cpiConfigMapName, cpiConfigKey, c.VsphereConf,
 		CPISecretNamespace, CPISecretName, s), nil
 }
