@@ -30,13 +30,13 @@ const (
 
 // Provisioner names as the StorageClass gives them.
 const (
-	CSIProvisioner    = "csi.vsphere.vmware.com"
-	InTreeProvisioner = "kubernetes.io/vsphere-volume"
+	csiProvisioner    = "csi.vsphere.vmware.com"
+	inTreeProvisioner = "kubernetes.io/vsphere-volume"
 )
 
-// DefaultClassAnnotation makes a StorageClass the one claims without a
+// defaultClassAnnotation makes a StorageClass the one claims without a
 // class get.
-const DefaultClassAnnotation = "storageclass.kubernetes.io/is-default-class"
+const defaultClassAnnotation = "storageclass.kubernetes.io/is-default-class"
 
 // Params are what a StorageClass is made of.
 type Params struct {
@@ -65,21 +65,21 @@ type Params struct {
 // Render returns the StorageClass manifest for p, as YAML with a header
 // comment saying what it is and where it came from. Every value that comes
 // from vCenter or the user is double-quoted, so any datastore name (spaces,
-// "#", ":", quotes, non-ASCII, even a newline) reads back as itself. Errors
-// are *ParamError.
+// "#", ":", quotes, non-ASCII, even a newline) reads back as itself. An
+// error names the parameter ("invalid storage class datastore URL: ...").
 func Render(p Params) (string, error) {
 	provisioner := p.Provisioner
 	if provisioner == "" {
 		provisioner = CSI
 	}
 	if strings.TrimSpace(p.Datastore) == "" {
-		return "", &ParamError{Field: "datastore", Err: errors.New("empty")}
+		return "", paramError("datastore", errors.New("empty"))
 	}
 	name := p.Name
 	if name == "" {
 		name = Name(p.Datastore)
 	} else if err := validName(name); err != nil {
-		return "", &ParamError{Field: "name", Err: err}
+		return "", paramError("name", err)
 	}
 
 	var kind, prov string
@@ -87,26 +87,26 @@ func Render(p Params) (string, error) {
 	switch provisioner {
 	case CSI:
 		if strings.TrimSpace(p.DatastoreURL) == "" {
-			return "", &ParamError{Field: "datastore URL", Err: errors.New("empty: the CSI driver names the datastore by its URL")}
+			return "", paramError("datastore URL", errors.New("empty: the CSI driver names the datastore by its URL"))
 		}
-		kind, prov = "the vSphere CSI driver", CSIProvisioner
+		kind, prov = "the vSphere CSI driver", csiProvisioner
 		params = append(params, [2]string{"datastoreurl", p.DatastoreURL})
 		if p.StoragePolicy != "" {
 			params = append(params, [2]string{"storagepolicyname", p.StoragePolicy})
 		}
 	case InTree:
-		kind, prov = "the in-tree vSphere provider", InTreeProvisioner
+		kind, prov = "the in-tree vSphere provider", inTreeProvisioner
 		params = append(params, [2]string{"datastore", p.Datastore}, [2]string{"diskformat", "thin"})
 		if p.StoragePolicy != "" {
 			params = append(params, [2]string{"storagePolicyName", p.StoragePolicy})
 		}
 	default:
-		return "", &ParamError{Field: "provisioner", Err: fmt.Errorf("%s not known, want %s or %s", strconv.Quote(provisioner), CSI, InTree)}
+		return "", paramError("provisioner", fmt.Errorf("%s not known, want %s or %s", strconv.Quote(provisioner), CSI, InTree))
 	}
 
 	metadata := mapping(pair("name", quoted(name)))
 	if p.Default {
-		metadata.Content = append(metadata.Content, pair("annotations", mapping(pair(DefaultClassAnnotation, quoted("true"))))...)
+		metadata.Content = append(metadata.Content, pair("annotations", mapping(pair(defaultClassAnnotation, quoted("true"))))...)
 	}
 	parameters := mapping()
 	for _, kv := range params {
@@ -142,6 +142,12 @@ func Render(p Params) (string, error) {
 		return "", fmt.Errorf("encode storage class: %w", err)
 	}
 	return b.String(), nil
+}
+
+// paramError is a parameter Render cannot make a StorageClass from: which
+// one ("provisioner", "datastore", "datastore URL", "name") and why.
+func paramError(field string, err error) error {
+	return fmt.Errorf("invalid storage class %s: %w", field, err)
 }
 
 func plain(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
