@@ -18,8 +18,8 @@ const (
 	KindAction Kind = "action"
 )
 
-// ErrNoEvent: neither JUJU_DISPATCH_PATH nor argv[0] names an event.
-var ErrNoEvent = errors.New("cannot tell which event to run")
+// errNoEvent: neither JUJU_DISPATCH_PATH nor argv[0] names an event.
+var errNoEvent = errors.New("cannot tell which event to run")
 
 // Context is everything the charm needs to know about the event it runs.
 type Context struct {
@@ -121,7 +121,7 @@ func event(dispatchPath, argv0 string) (Kind, string, error) {
 	dir, name := path.Split(path.Clean(strings.ReplaceAll(p, `\`, "/")))
 	dir = path.Base(path.Clean(dir))
 	if name == "" || name == "." || name == "/" {
-		return "", "", fmt.Errorf("%w: JUJU_DISPATCH_PATH=%q, argv[0]=%q", ErrNoEvent, dispatchPath, argv0)
+		return "", "", fmt.Errorf("%w: JUJU_DISPATCH_PATH=%q, argv[0]=%q", errNoEvent, dispatchPath, argv0)
 	}
 	switch {
 	case dispatchPath != "" && dir == "actions":
@@ -129,12 +129,12 @@ func event(dispatchPath, argv0 string) (Kind, string, error) {
 	case dispatchPath != "" && dir == "hooks":
 		return KindHook, name, nil
 	case dispatchPath != "":
-		return "", "", fmt.Errorf("%w: JUJU_DISPATCH_PATH=%q is neither hooks/<name> nor actions/<name>", ErrNoEvent, dispatchPath)
+		return "", "", fmt.Errorf("%w: JUJU_DISPATCH_PATH=%q is neither hooks/<name> nor actions/<name>", errNoEvent, dispatchPath)
 	case dir == "actions":
 		// Run by hand as actions/<name>, like hooks/<name> below.
 		return KindAction, name, nil
 	case name == "dispatch" || name == "vsphere-integrator":
-		return "", "", fmt.Errorf("%w: run as %q without JUJU_DISPATCH_PATH", ErrNoEvent, argv0)
+		return "", "", fmt.Errorf("%w: run as %q without JUJU_DISPATCH_PATH", errNoEvent, argv0)
 	default:
 		return KindHook, name, nil
 	}
