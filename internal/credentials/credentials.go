@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"unicode"
 
@@ -27,10 +26,9 @@ type Source string
 
 // The sources, in the order they are merged (later wins).
 const (
-	SourceTrust       Source = "juju trust"
-	SourceCredentials Source = "credentials config"
-	SourceOption      Source = "config option"
-	SourceDefault     Source = "default"
+	sourceTrust       Source = "juju trust"
+	sourceCredentials Source = "credentials config"
+	sourceOption      Source = "config option"
 )
 
 // Resolved is everything the check and the relation need.
@@ -94,7 +92,8 @@ var fields = []struct{ key, option, cloud string }{
 
 // Resolve merges the sources. spec is credential-get's answer and trustErr
 // its error (hooktools.ErrNotTrusted before `juju trust`); config is
-// config-get's answer. The error is one of the types in errors.go.
+// config-get's answer. The error's text is the unit's status (errors.go);
+// one not granted trust yet is ErrNoCredentials.
 func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (Resolved, error) {
 	r := Resolved{Sources: map[string]Source{}}
 	if trustErr != nil {
@@ -116,43 +115,43 @@ func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (R
 	switch {
 	case trustErr == nil:
 		r.Trusted = true
-		set(integration.KeyVsphereIP, spec.Endpoint, SourceTrust)
-		set(integration.KeyDatacenter, spec.Region, SourceTrust)
+		set(integration.KeyVsphereIP, spec.Endpoint, sourceTrust)
+		set(integration.KeyDatacenter, spec.Region, sourceTrust)
 		if spec.Credential != nil {
-			set(integration.KeyUser, spec.Credential.Attrs["user"], SourceTrust)
-			set(integration.KeyPassword, spec.Credential.Attrs["password"], SourceTrust)
+			set(integration.KeyUser, spec.Credential.Attrs["user"], sourceTrust)
+			set(integration.KeyPassword, spec.Credential.Attrs["password"], sourceTrust)
 		}
 		cloudCAs = spec.CACertificates
 		skipVerify = spec.SkipTLSVerify
 	case errors.Is(trustErr, hooktools.ErrNotTrusted):
 	default:
-		return r, &TrustError{Err: trustErr}
+		return r, fmt.Errorf("cannot read the cloud credential: %w", trustErr)
 	}
 
 	if blob := option(config, "credentials"); blob != "" {
 		flat, err := decodeBlob(blob)
 		if err != nil {
-			return r, &ConfigError{Option: "credentials", Reason: err.Error()}
+			return r, &configError{Option: "credentials", Reason: err.Error()}
 		}
 		for _, f := range fields {
-			set(f.key, flat[f.key], SourceCredentials)
+			set(f.key, flat[f.key], sourceCredentials)
 		}
 	}
 	for _, f := range fields {
-		set(f.key, option(config, f.option), SourceOption)
+		set(f.key, option(config, f.option), sourceOption)
 	}
 
 	for _, f := range fields {
-		if r.Sources[f.key] == SourceCredentials && len(vals[f.key]) > maxLen[f.option].max {
+		if r.Sources[f.key] == sourceCredentials && len(vals[f.key]) > maxLen[f.option].max {
 			l := maxLen[f.option]
-			return r, &LengthError{Option: "credentials", Field: f.key, Len: len(vals[f.key]), Max: l.max, Why: l.why}
+			return r, &lengthError{Option: "credentials", Field: f.key, Len: len(vals[f.key]), Max: l.max, Why: l.why}
 		}
 		if err := checkValue(vals[f.key]); err != nil {
 			reason := err.Error()
-			if r.Sources[f.key] == SourceCredentials {
+			if r.Sources[f.key] == sourceCredentials {
 				reason = f.key + " " + reason
 			}
-			return r, &ConfigError{Option: fieldOption(f.option, f.cloud, r.Sources[f.key]), Reason: reason}
+			return r, &configError{Option: fieldOption(f.option, f.cloud, r.Sources[f.key]), Reason: reason}
 		}
 	}
 	var missing []string
@@ -165,7 +164,7 @@ func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (R
 		return r, ErrNoCredentials
 	}
 	if len(missing) > 0 {
-		return r, &MissingError{Options: missing, Trusted: r.Trusted}
+		return r, &missingError{Options: missing, Trusted: r.Trusted}
 	}
 
 	r.Data = integration.Data{
@@ -178,28 +177,28 @@ func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (R
 		RespoolPath: option(config, "respool_path"),
 	}
 	for _, k := range []string{integration.KeyDatastore, integration.KeyFolder, integration.KeyRespoolPath} {
-		r.Sources[k] = SourceOption
+		r.Sources[k] = sourceOption
 	}
 	for _, opt := range []string{"datastore", "folder"} {
 		if option(config, opt) == "" {
-			return r, &ConfigError{Option: opt, Reason: "must not be empty; set with: juju config vsphere-integrator " + opt + "=…"}
+			return r, &configError{Option: opt, Reason: "must not be empty; set with: juju config vsphere-integrator " + opt + "=…"}
 		}
 	}
 	for _, opt := range []string{"datastore", "folder", "respool_path"} {
 		if err := checkValue(option(config, opt)); err != nil {
-			return r, &ConfigError{Option: opt, Reason: err.Error()}
+			return r, &configError{Option: opt, Reason: err.Error()}
 		}
 	}
 	// Before ParseServer, whose errors quote the part they refuse.
 	if hasUserInfo(r.Data.VsphereIP) {
-		return r, &UserInfoError{}
+		return r, errUserInfo
 	}
 	if _, err := vsphere.ParseServer(r.Data.VsphereIP); err != nil {
 		opt := "vsphere_ip"
-		if r.Sources[integration.KeyVsphereIP] == SourceTrust {
+		if r.Sources[integration.KeyVsphereIP] == sourceTrust {
 			opt = "the cloud endpoint (override with vsphere_ip)"
 		}
-		return r, &ConfigError{Option: opt, Reason: err.Error()}
+		return r, &configError{Option: opt, Reason: err.Error()}
 	}
 
 	tls, err := decideTLS(option(config, "ca_cert"), option(config, "thumbprint"), cloudCAs, skipVerify)
@@ -232,9 +231,9 @@ func checkValue(v string) error {
 // message: the option, or the cloud credential part it overrides.
 func fieldOption(opt, cloud string, src Source) string {
 	switch src {
-	case SourceTrust:
+	case sourceTrust:
 		return fmt.Sprintf("the cloud credential's %s (override with %s)", cloud, opt)
-	case SourceCredentials:
+	case sourceCredentials:
 		return "credentials"
 	}
 	return opt
@@ -264,7 +263,7 @@ func decideTLS(caOpt, tpOpt string, cloudCAs []string, skipVerify bool) (tlsDeci
 	case tpOpt != "":
 		tp, err := vsphere.NormalizeThumbprint(tpOpt)
 		if err != nil {
-			return d, &ConfigError{Option: "thumbprint", Reason: err.Error()}
+			return d, &configError{Option: "thumbprint", Reason: err.Error()}
 		}
 		d.Thumbprint = tp
 		d.why = "verifying the vCenter certificate against the pinned thumbprint"
@@ -275,7 +274,7 @@ func decideTLS(caOpt, tpOpt string, cloudCAs []string, skipVerify bool) (tlsDeci
 	case caOpt != "":
 		pem, err := decodeCA(caOpt)
 		if err != nil {
-			return d, &ConfigError{Option: "ca_cert", Reason: err.Error()}
+			return d, &configError{Option: "ca_cert", Reason: err.Error()}
 		}
 		d.CAs = []string{pem}
 		d.why = "verifying the vCenter certificate against ca_cert"
@@ -289,7 +288,7 @@ func decideTLS(caOpt, tpOpt string, cloudCAs []string, skipVerify bool) (tlsDeci
 	case len(cloudCAs) > 0:
 		for i, ca := range cloudCAs {
 			if _, err := vsphere.ParseCAs(ca); err != nil {
-				return d, &ConfigError{Option: fmt.Sprintf("the cloud credential's CA certificate %d (override with ca_cert)", i+1), Reason: err.Error()}
+				return d, &configError{Option: fmt.Sprintf("the cloud credential's CA certificate %d (override with ca_cert)", i+1), Reason: err.Error()}
 			}
 		}
 		d.CAs = append([]string(nil), cloudCAs...)
@@ -396,15 +395,4 @@ func decodeBlob(blob string) (map[string]string, error) {
 func option(config map[string]any, name string) string {
 	s, _ := config[name].(string)
 	return s
-}
-
-// Options lists the option names this package reads, sorted, for tests
-// that compare them with config.yaml.
-func Options() []string {
-	o := []string{"credentials", "datastore", "folder", "respool_path", "ca_cert", "thumbprint"}
-	for _, f := range fields {
-		o = append(o, f.option)
-	}
-	sort.Strings(o)
-	return o
 }

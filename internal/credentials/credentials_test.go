@@ -44,12 +44,12 @@ func TestResolvePrecedence(t *testing.T) {
 		{
 			name: "trust only", spec: trusted, config: cfg(),
 			want:    integration.Data{VsphereIP: "10.0.0.1", User: "trust-user", Password: "trust-pass", Datacenter: "DC-trust", Datastore: "datastore1", Folder: "juju-kubernetes"},
-			sources: map[string]Source{"vsphere_ip": SourceTrust, "user": SourceTrust, "password": SourceTrust, "datacenter": SourceTrust},
+			sources: map[string]Source{"vsphere_ip": sourceTrust, "user": sourceTrust, "password": sourceTrust, "datacenter": sourceTrust},
 		},
 		{
 			name: "trust and one flat option overriding it", spec: trusted, config: cfg("datacenter", "DC-opt"),
 			want:    integration.Data{VsphereIP: "10.0.0.1", User: "trust-user", Password: "trust-pass", Datacenter: "DC-opt", Datastore: "datastore1", Folder: "juju-kubernetes"},
-			sources: map[string]Source{"vsphere_ip": SourceTrust, "user": SourceTrust, "password": SourceTrust, "datacenter": SourceOption},
+			sources: map[string]Source{"vsphere_ip": sourceTrust, "user": sourceTrust, "password": sourceTrust, "datacenter": sourceOption},
 		},
 		{
 			name: "credentials blob, flat shape, over trust", spec: trusted,
@@ -97,8 +97,8 @@ func TestResolveErrors(t *testing.T) {
 		trust   error
 		config  map[string]any
 		is      error
-		option  string   // ConfigError.Option
-		missing []string // MissingError.Options
+		option  string   // configError.Option
+		missing []string // missingError.Options
 		text    string   // substring of the status text
 	}{
 		{name: "nothing and no trust", trust: notTrusted, config: cfg(), is: ErrNoCredentials, text: "missing credentials access; grant with: juju trust"},
@@ -125,12 +125,12 @@ func TestResolveErrors(t *testing.T) {
 				assert.ErrorIs(t, err, tt.is)
 			}
 			if tt.option != "" {
-				var ce *ConfigError
+				var ce *configError
 				require.ErrorAs(t, err, &ce)
 				assert.Equal(t, tt.option, ce.Option)
 			}
 			if tt.missing != nil {
-				var me *MissingError
+				var me *missingError
 				require.ErrorAs(t, err, &me)
 				assert.Equal(t, tt.missing, me.Options)
 			}
@@ -229,7 +229,7 @@ func TestBadValuesBlocked(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Resolve(tt.spec, tt.trust, tt.config)
-			var ce *ConfigError
+			var ce *configError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, tt.option, ce.Option)
 			assert.NotContains(t, err.Error(), "secret")

@@ -10,13 +10,13 @@ import (
 // was not granted. Its text is the Python charm's status, kept word for word.
 var ErrNoCredentials = errors.New("missing credentials access; grant with: juju trust")
 
-// MissingError: some credential fields are set, others nowhere.
-type MissingError struct {
+// missingError: some credential fields are set, others nowhere.
+type missingError struct {
 	Options []string // config option names, e.g. "password"
 	Trusted bool
 }
 
-func (e *MissingError) Error() string {
+func (e *missingError) Error() string {
 	var how strings.Builder
 	for i, o := range e.Options {
 		if i > 0 {
@@ -31,23 +31,17 @@ func (e *MissingError) Error() string {
 	return fmt.Sprintf("missing %s; %s", strings.Join(e.Options, ", "), where)
 }
 
-// ConfigError: an option (or the cloud credential part standing in for one)
+// configError: an option (or the cloud credential part standing in for one)
 // has a value the charm cannot use. Reason never quotes a secret value.
-type ConfigError struct {
+type configError struct {
 	Option string
 	Reason string
 }
 
-func (e *ConfigError) Error() string {
+func (e *configError) Error() string {
 	if e.Option == "credentials" {
 		// The Python charm's status text, with the reason added.
 		return "invalid value for credentials config: " + e.Reason
 	}
 	return fmt.Sprintf("invalid %s config: %s", e.Option, e.Reason)
 }
-
-// TrustError: credential-get failed for a reason other than missing trust.
-type TrustError struct{ Err error }
-
-func (e *TrustError) Error() string { return "cannot read the cloud credential: " + e.Err.Error() }
-func (e *TrustError) Unwrap() error { return e.Err }

@@ -1,7 +1,10 @@
 package credentials
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
@@ -41,10 +44,10 @@ var maxLen = map[string]struct {
 	"credentials": {64 * 1024, "base64 of four short fields is far shorter"},
 }
 
-// LengthError: an option, or the cloud credential's part standing in for
+// lengthError: an option, or the cloud credential's part standing in for
 // one, is longer than the charm takes. It quotes the length, never the
 // value.
-type LengthError struct {
+type lengthError struct {
 	// Option names where the value came from (an option, or the cloud
 	// credential's part).
 	Option string
@@ -55,7 +58,7 @@ type LengthError struct {
 	Why   string
 }
 
-func (e *LengthError) Error() string {
+func (e *lengthError) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("option '%s' holds a %s %d bytes long, over the %d the charm takes: %s", e.Option, e.Field, e.Len, e.Max, e.Why)
 	}
@@ -68,13 +71,15 @@ func checkLength(option, where, v string) error {
 	if !ok || len(v) <= l.max {
 		return nil
 	}
-	return &LengthError{Option: where, Len: len(v), Max: l.max, Why: l.why}
+	return &lengthError{Option: where, Len: len(v), Max: l.max, Why: l.why}
 }
 
 // checkLengths checks every option the charm reads, and the cloud
 // credential's parts, before anything else looks at them.
 func checkLengths(spec hooktools.CloudSpec, config map[string]any) error {
-	for _, opt := range Options() {
+	// In the order of the option names, so that of several values too long
+	// the same one is always named.
+	for _, opt := range slices.Sorted(maps.Keys(maxLen)) {
 		if err := checkLength(opt, opt, option(config, opt)); err != nil {
 			return err
 		}
@@ -85,7 +90,7 @@ func checkLengths(spec hooktools.CloudSpec, config map[string]any) error {
 		cloud[integration.KeyPassword] = spec.Credential.Attrs["password"]
 	}
 	for _, f := range fields {
-		if err := checkLength(f.option, fieldOption(f.option, f.cloud, SourceTrust), cloud[f.key]); err != nil {
+		if err := checkLength(f.option, fieldOption(f.option, f.cloud, sourceTrust), cloud[f.key]); err != nil {
 			return err
 		}
 	}
@@ -97,14 +102,10 @@ func checkLengths(spec hooktools.CloudSpec, config map[string]any) error {
 	return nil
 }
 
-// UserInfoError: the vCenter address holds user info ("user@" or
+// errUserInfo: the vCenter address holds user info ("user@" or
 // "user:password@" before the host). The password may be in it, so no part
 // of the value is repeated.
-type UserInfoError struct{}
-
-func (*UserInfoError) Error() string {
-	return "option 'vsphere_ip' (or the credential endpoint) holds user info ('user@' before the host); give the user in the 'user' option"
-}
+var errUserInfo = errors.New("option 'vsphere_ip' (or the credential endpoint) holds user info ('user@' before the host); give the user in the 'user' option")
 
 // hasUserInfo: any '@' in the address. A password may hold '/', '?' or
 // '#', which end the authority for a URL parser, so no parse can tell

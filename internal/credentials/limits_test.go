@@ -1,7 +1,6 @@
 package credentials
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,7 +47,7 @@ func TestTooLongBlocked(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Resolve(tt.spec, tt.trust, tt.config)
-			var le *LengthError
+			var le *lengthError
 			require.ErrorAs(t, err, &le)
 			assert.Equal(t, tt.option, le.Option)
 			assert.Equal(t, tt.length, le.Len)
@@ -93,8 +92,7 @@ func TestUserInfoRefused(t *testing.T) {
 				{"credentials blob", hooktools.CloudSpec{}, notTrusted, cfg("credentials", b64(`{"vsphere_ip":"`+addr+`","user":"u","password":"p","datacenter":"DC"}`))},
 			} {
 				_, err := Resolve(src.spec, src.trust, src.cfg)
-				var ui *UserInfoError
-				require.True(t, errors.As(err, &ui), "%s: %v", src.name, err)
+				require.ErrorIs(t, err, errUserInfo, src.name)
 				assert.Equal(t, "option 'vsphere_ip' (or the credential endpoint) holds user info ('user@' before the host); give the user in the 'user' option", err.Error())
 			}
 		})
