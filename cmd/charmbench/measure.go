@@ -265,7 +265,7 @@ func (c *canned) Run(_ context.Context, tool string, args []string, _ []byte) ([
 
 func runCanned(ctx context.Context, hc hookenv.Context, key []byte, calls []recorded, loose bool) error {
 	c := &canned{calls: calls, loose: loose}
-	if err := charm.New(hooktools.New(c), hc, vsphere.Client{}, charm.Options{Key: key, Stderr: io.Discard}).Run(ctx); err != nil {
+	if err := charm.New(hooktools.New(c, nil), hc, vsphere.Client{}, charm.Options{Key: key, Stderr: io.Discard}).Run(ctx); err != nil {
 		return err
 	}
 	if c.next != len(calls) {

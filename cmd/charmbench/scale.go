@@ -334,7 +334,7 @@ func inProcess(ctx context.Context, j *hooktoolstest.Juju, hc hookenv.Context, k
 		runner = record
 	}
 	var stderr bytes.Buffer
-	err := charm.New(hooktools.New(runner), hc, vsphere.Client{}, charm.Options{Key: key, Stderr: &stderr}).Run(ctx)
+	err := charm.New(hooktools.New(runner, nil), hc, vsphere.Client{}, charm.Options{Key: key, Stderr: &stderr}).Run(ctx)
 	code := 0
 	if err != nil {
 		code = 1

@@ -167,7 +167,7 @@ func TestToolsAsProcesses(t *testing.T) {
 func TestExecAgainstFakeJuju(t *testing.T) {
 	_, statePath := fixture(t)
 	ctx := context.Background()
-	h := hooktools.New(hooktools.Exec{})
+	h := hooktools.New(hooktools.Exec{}, nil)
 
 	_, err := h.CredentialGet(ctx)
 	assert.ErrorIs(t, err, hooktools.ErrNotTrusted)

@@ -34,7 +34,7 @@ func run() (code int) {
 	// The event's secrets: the charm adds each as it reads it, the hook
 	// tools and report leave none in what they send (docs/security.md).
 	secrets := &redact.Secrets{}
-	tools := hooktools.New(hooktools.Exec{}, hooktools.WithSecrets(secrets))
+	tools := hooktools.New(hooktools.Exec{}, secrets)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, eventDeadline)
@@ -93,7 +93,7 @@ const maxReport = 16 * 1024
 // missing, to stderr too (Juju copies a hook's stderr into the unit log).
 // Both are redacted of the event's secrets and bounded: juju-log by the
 // tools, stderr here.
-func report(ctx context.Context, tools hooktools.Tools, level hooktools.Level, msg string) {
+func report(ctx context.Context, tools *hooktools.Tools, level hooktools.Level, msg string) {
 	fmt.Fprintf(os.Stderr, "vsphere-integrator: %s: %s\n", level, tools.Secrets().Text(msg, maxReport))
 	_ = tools.Log(ctx, level, msg)
 }

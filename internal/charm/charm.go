@@ -72,7 +72,7 @@ type Options struct {
 
 // Charm runs one event.
 type Charm struct {
-	tools        hooktools.Tools
+	tools        *hooktools.Tools
 	hc           hookenv.Context
 	vc           VCenter
 	now          func() time.Time
@@ -90,7 +90,7 @@ type Charm struct {
 }
 
 // New returns the charm for one event.
-func New(tools hooktools.Tools, hc hookenv.Context, vc VCenter, o Options) *Charm {
+func New(tools *hooktools.Tools, hc hookenv.Context, vc VCenter, o Options) *Charm {
 	c := &Charm{tools: tools, hc: hc, vc: vc, now: o.Now, checkTimeout: o.CheckTimeout, stderr: o.Stderr, key: o.Key, relIDs: map[string][]string{}}
 	if c.now == nil {
 		c.now = time.Now

@@ -204,7 +204,7 @@ func (e *env) runErr(hc hookenv.Context) error {
 	if e.vcenter != nil {
 		vc = e.vcenter
 	}
-	c := New(hooktools.New(e.juju.Runner()), hc, vc, Options{
+	c := New(hooktools.New(e.juju.Runner(), nil), hc, vc, Options{
 		Now:          func() time.Time { return e.now },
 		CheckTimeout: e.checkTimeout,
 		Stderr:       io.Discard, // the status and juju-log are what the tests check

@@ -214,7 +214,7 @@ func TestStderrRedacted(t *testing.T) {
 	e.rotate(hostilePassword)
 	e.trust()
 	var buf bytes.Buffer
-	tools := hooktools.New(e.juju.Runner())
+	tools := hooktools.New(e.juju.Runner(), nil)
 	c := New(tools, hookenv.Context{Kind: hookenv.KindHook, Name: "config-changed", Unit: unit}, countingVCenter{e}, Options{Stderr: &buf, Key: e.key})
 	require.NoError(t, e.juju.BeginHook())
 	_, err := c.read(context.Background()) // registers the secrets

@@ -115,7 +115,7 @@ func newUnitState() *unitState {
 // loadRecord reads only the record: what a relation hook needs. With no
 // record yet (a new unit, or one upgraded from a release that kept other
 // keys) it reads everything instead.
-func loadRecord(ctx context.Context, tools hooktools.Tools) (*unitState, error) {
+func loadRecord(ctx context.Context, tools *hooktools.Tools) (*unitState, error) {
 	raw, err := tools.StateGetKey(ctx, stateRecord)
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func loadRecord(ctx context.Context, tools hooktools.Tools) (*unitState, error) 
 }
 
 // loadState reads the whole unit state: the record and every node key.
-func loadState(ctx context.Context, tools hooktools.Tools) (*unitState, error) {
+func loadState(ctx context.Context, tools *hooktools.Tools) (*unitState, error) {
 	raw, err := tools.StateGet(ctx)
 	if err != nil {
 		return nil, err
@@ -142,7 +142,7 @@ func loadState(ctx context.Context, tools hooktools.Tools) (*unitState, error) {
 
 // loadNodes adds the node keys to a state that has only the record: for a
 // relation hook that turns out to need a check.
-func (s *unitState) loadNodes(ctx context.Context, tools hooktools.Tools) error {
+func (s *unitState) loadNodes(ctx context.Context, tools *hooktools.Tools) error {
 	if s.full {
 		return nil
 	}
@@ -310,7 +310,7 @@ func encodeAddr(addr string) string { return strconv.Quote(addr) }
 
 // save writes what changed (one state-set, and a state-delete per deleted
 // key), or nothing.
-func (s *unitState) save(ctx context.Context, tools hooktools.Tools) error {
+func (s *unitState) save(ctx context.Context, tools *hooktools.Tools) error {
 	if s.dirty {
 		r := record{Check: s.check, Published: s.relKeys, Apps: s.apps, NodesKnown: s.nodesKnown}
 		for id := range s.broken {

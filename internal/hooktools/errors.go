@@ -18,10 +18,12 @@ var (
 	// ErrBadOutput: the tool printed something that is not the JSON asked
 	// for.
 	ErrBadOutput = errors.New("hook tool printed invalid output")
-	// ErrInvalidArgument: the call was refused before running the tool,
+	// errInvalidArgument: the call was refused before running the tool,
 	// because Juju would refuse it too (a status that status-set does not
 	// take, an action-set key Juju does not allow).
-	ErrInvalidArgument = errors.New("invalid hook tool argument")
+	// Unexported: it is the charm's bug, which nothing reacts to but the
+	// message.
+	errInvalidArgument = errors.New("invalid hook tool argument")
 )
 
 // ExitError is a hook tool that exited non-zero. Juju exits 2 for a

@@ -100,9 +100,9 @@ func TestExecThroughTools(t *testing.T) {
 	toolDir(t, map[string]string{
 		"credential-get": `echo "ERROR cannot access cloud credentials: permission denied" >&2; exit 1`,
 		"relation-list":  `echo 'ERROR invalid value "'"$2"'" for option -r: relation not found' >&2; exit 2`,
-		"is-leader":      `echo true`,
+		"config-get":     `echo '{"folder":"k8s"}'`,
 	})
-	h := hooktools.New(hooktools.Exec{})
+	h := hooktools.New(hooktools.Exec{}, nil)
 	ctx := context.Background()
 
 	_, err := h.CredentialGet(ctx)
@@ -116,9 +116,9 @@ func TestExecThroughTools(t *testing.T) {
 	assert.ErrorIs(t, err, hooktools.ErrRelationNotFound)
 	assert.EqualError(t, err, `relation-list: invalid value "clients:9" for option -r: relation not found`)
 
-	leader, err := h.IsLeader(ctx)
+	config, err := h.ConfigGet(ctx)
 	require.NoError(t, err)
-	assert.True(t, leader)
+	assert.Equal(t, map[string]any{"folder": "k8s"}, config)
 
 	_, err = h.StateGet(ctx)
 	assert.ErrorIs(t, err, hooktools.ErrToolMissing)

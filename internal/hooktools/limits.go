@@ -3,8 +3,6 @@ package hooktools
 import (
 	"errors"
 	"fmt"
-
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 )
 
 // Bounds on what the charm hands a hook tool (docs/security.md, "Bounds";
@@ -18,22 +16,22 @@ const (
 	// terminating NUL, and execve fails with E2BIG ("argument list too
 	// long") beyond it. No argument of any tool is ever longer.
 	MaxArg = 128*1024 - 1
-	// MaxArgv bounds the arguments of one action-set call together: the
+	// maxArgv bounds the arguments of one action-set call together: the
 	// kernel's ARG_MAX (a quarter of the stack limit, 2 MiB by default)
 	// also counts the hook's environment. Longer results go in several
 	// calls; action-set merges them.
-	MaxArgv = 1024 * 1024
+	maxArgv = 1024 * 1024
 	// MaxStatus bounds a status-set message: `juju status` prints it on
 	// one line, and about 1 KiB is all anyone reads there.
 	MaxStatus = 1024
 	// MaxLog bounds one juju-log or action-log line.
 	MaxLog = 8 * 1024
-	// MaxActionFail bounds an action-fail message: shown by `juju run`
+	// maxActionFail bounds an action-fail message: shown by `juju run`
 	// and `juju show-operation` as the reason.
-	MaxActionFail = 2 * 1024
-	// MaxActionValue bounds one action-set value, key and "=" included
+	maxActionFail = 2 * 1024
+	// maxActionValue bounds one action-set value, key and "=" included
 	// in MaxArg.
-	MaxActionValue = 96 * 1024
+	maxActionValue = 96 * 1024
 	// MaxVersion bounds application-version-set: a version is a few
 	// dozen bytes, and `juju status` shows it in a column.
 	MaxVersion = 256
@@ -49,35 +47,20 @@ const (
 // of the hook cannot fix it.
 var ErrTooLong = errors.New("value over the charm's bound")
 
-// LimitError is a call refused by ErrTooLong: which tool, what, how long.
+// limitError is a call refused by ErrTooLong: which tool, what, how long.
 // It never quotes the value.
-type LimitError struct {
+type limitError struct {
 	Tool  string
 	What  string
 	Len   int
 	Limit int
 }
 
-func (e *LimitError) Error() string {
+func (e *limitError) Error() string {
 	return fmt.Sprintf("%s: %s is %d bytes, over the charm's bound of %d (a charm bug, not Juju's)", e.Tool, e.What, e.Len, e.Limit)
 }
 
-func (e *LimitError) Unwrap() error { return ErrTooLong }
-
-// Option configures New.
-type Option func(*tools)
-
-// WithSecrets makes the tools redact s's secrets from everything they send
-// but relation data (which is where the password is meant to go). The
-// charm registers each secret in s as soon as it reads it; main cleans
-// stderr with the same s.
-func WithSecrets(s *redact.Secrets) Option {
-	return func(t *tools) {
-		if s != nil {
-			t.secrets = s
-		}
-	}
-}
+func (e *limitError) Unwrap() error { return ErrTooLong }
 
 // checkArgs is the last guard: an argument over MaxArg is never passed
 // (execve would refuse it with E2BIG). The text tools cut before this, so
@@ -85,7 +68,7 @@ func WithSecrets(s *redact.Secrets) Option {
 func checkArgs(tool string, args []string) error {
 	for i, a := range args {
 		if len(a) > MaxArg {
-			return &LimitError{Tool: tool, What: fmt.Sprintf("argument %d", i+1), Len: len(a), Limit: MaxArg}
+			return &limitError{Tool: tool, What: fmt.Sprintf("argument %d", i+1), Len: len(a), Limit: MaxArg}
 		}
 	}
 	return nil

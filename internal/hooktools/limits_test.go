@@ -35,16 +35,15 @@ func TestTextIsRedactedAndBounded(t *testing.T) {
 	tests := []struct {
 		tool  string
 		bound int
-		run   func(h hooktools.Tools) error
+		run   func(h *hooktools.Tools) error
 	}{
-		{"status-set", hooktools.MaxStatus, func(h hooktools.Tools) error {
+		{"status-set", hooktools.MaxStatus, func(h *hooktools.Tools) error {
 			return h.StatusSet(ctx, hooktools.StatusBlocked, long)
 		}},
-		{"juju-log", hooktools.MaxLog, func(h hooktools.Tools) error { return h.Log(ctx, hooktools.LevelError, long) }},
-		{"application-version-set", hooktools.MaxVersion, func(h hooktools.Tools) error { return h.ApplicationVersionSet(ctx, long) }},
-		{"action-fail", hooktools.MaxActionFail, func(h hooktools.Tools) error { return h.ActionFail(ctx, long) }},
-		{"action-log", hooktools.MaxLog, func(h hooktools.Tools) error { return h.ActionLog(ctx, long) }},
-		{"action-set", len("reason=") + hooktools.MaxActionValue, func(h hooktools.Tools) error {
+		{"juju-log", hooktools.MaxLog, func(h *hooktools.Tools) error { return h.Log(ctx, hooktools.LevelError, long) }},
+		{"application-version-set", hooktools.MaxVersion, func(h *hooktools.Tools) error { return h.ApplicationVersionSet(ctx, long) }},
+		{"action-fail", hooktools.MaxActionFail, func(h *hooktools.Tools) error { return h.ActionFail(ctx, long) }},
+		{"action-set", len("reason=") + hooktools.MaxActionValue, func(h *hooktools.Tools) error {
 			return h.ActionSet(ctx, map[string]any{"reason": long})
 		}},
 	}
@@ -54,7 +53,7 @@ func TestTextIsRedactedAndBounded(t *testing.T) {
 			require.NoError(t, j.StartAction("verify", nil))
 			var s redact.Secrets
 			s.Add(pw)
-			require.NoError(t, tt.run(hooktools.New(j.Runner(), hooktools.WithSecrets(&s))))
+			require.NoError(t, tt.run(hooktools.New(j.Runner(), &s)))
 			calls := j.CallsTo(tt.tool)
 			require.Len(t, calls, 1)
 			arg := calls[0].Args[len(calls[0].Args)-1]
@@ -75,7 +74,7 @@ func TestShortTextIsOnlyRedacted(t *testing.T) {
 	r := &recorder{}
 	var s redact.Secrets
 	s.Add(pw)
-	h := hooktools.New(r, hooktools.WithSecrets(&s))
+	h := hooktools.New(r, &s)
 	require.NoError(t, h.StatusSet(context.Background(), hooktools.StatusBlocked, soapFault(0)))
 	assert.Equal(t, []string{"blocked", "ServerFaultCode: refused <Login><userName>k8s</userName><password>[redacted]</password></Login>"}, r.calls[0].Args)
 	require.NoError(t, h.Log(context.Background(), hooktools.LevelInfo, "as "+pw))
@@ -86,7 +85,7 @@ func TestShortTextIsOnlyRedacted(t *testing.T) {
 // reads it; the tools use it from then on.
 func TestSecretsAddedLater(t *testing.T) {
 	r := &recorder{}
-	h := hooktools.New(r)
+	h := hooktools.New(r, nil)
 	h.Secrets().Add(pw)
 	require.NoError(t, h.ActionFail(context.Background(), "login "+pw+" refused"))
 	assert.Equal(t, []string{"login [redacted] refused"}, r.calls[0].Args)
@@ -97,7 +96,7 @@ func TestSecretsAddedLater(t *testing.T) {
 func TestActionSetShown(t *testing.T) {
 	ctx := context.Background()
 	r := &recorder{}
-	h := hooktools.New(r)
+	h := hooktools.New(r, nil)
 	h.Secrets().Add(pw)
 	require.NoError(t, h.ActionSet(ctx, map[string]any{"config": "password = " + pw}))
 	require.NoError(t, h.ActionSetShown(ctx, map[string]any{"config": "password = " + pw}))
@@ -115,7 +114,7 @@ func TestActionSetSplitsLongResults(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		results[strings.Repeat("k", i+1)] = strings.Repeat("v", 90*1024)
 	}
-	require.NoError(t, hooktools.New(j.Runner()).ActionSet(ctx, results))
+	require.NoError(t, hooktools.New(j.Runner(), nil).ActionSet(ctx, results))
 	assert.Greater(t, len(j.CallsTo("action-set")), 1)
 	assert.Len(t, j.Action.Results, 30, "every result set")
 }
@@ -126,7 +125,7 @@ func TestActionSetSplitsLongResults(t *testing.T) {
 func TestStateSetBounds(t *testing.T) {
 	ctx := context.Background()
 	r := &recorder{}
-	h := hooktools.New(r)
+	h := hooktools.New(r, nil)
 	h.Secrets().Add(pw)
 	require.NoError(t, h.StateSet(ctx, map[string]string{"record": `{"reason":"` + pw + `"}`}))
 	assert.Equal(t, "record: '{\"reason\":\"[redacted]\"}'\n", r.calls[0].Stdin)
@@ -146,7 +145,7 @@ func TestStateSetBounds(t *testing.T) {
 // any tool.
 func TestArgGuard(t *testing.T) {
 	r := &recorder{}
-	_, err := hooktools.New(r).RelationIDs(context.Background(), strings.Repeat("c", hooktools.MaxArg+1))
+	_, err := hooktools.New(r, nil).RelationIDs(context.Background(), strings.Repeat("c", hooktools.MaxArg+1))
 	require.ErrorIs(t, err, hooktools.ErrTooLong)
 	assert.Empty(t, r.calls)
 }
@@ -156,7 +155,7 @@ func TestArgGuard(t *testing.T) {
 // it again would make it none of its forms.
 func TestActionSetListsRedactedBeforeJSON(t *testing.T) {
 	r := &recorder{}
-	h := hooktools.New(r)
+	h := hooktools.New(r, nil)
 	h.Secrets().Add(pw)
 	xmlForm := html.EscapeString(pw)
 	require.NoError(t, h.ActionSet(context.Background(), map[string]any{

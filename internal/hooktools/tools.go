@@ -15,38 +15,38 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 )
 
-// New returns the hook tools run through r: Exec{} in the charm, the
-// in-memory Juju of hooktoolstest in unit tests. Every text they send is
-// redacted with the secrets of WithSecrets (a set of their own when not
-// given) and bounded (limits.go).
-func New(r Runner, opts ...Option) Tools {
-	t := &tools{run: r}
-	for _, o := range opts {
-		o(t)
-	}
-	if t.secrets == nil {
-		t.secrets = &redact.Secrets{}
-	}
-	return t
-}
-
-var _ Tools = (*tools)(nil)
-
-type tools struct {
+// Tools is every hook tool the charm uses, run through a Runner.
+type Tools struct {
 	run     Runner
 	secrets *redact.Secrets
 }
 
-func (t *tools) Secrets() *redact.Secrets { return t.secrets }
+// New returns the hook tools run through r: Exec{} in the charm, the
+// in-memory Juju of hooktoolstest in unit tests. Every text they send but
+// relation data (which is where the password is meant to go) is redacted
+// of the secrets in s and bounded (limits.go). The charm registers each
+// secret in s as soon as it reads it, and main cleans stderr with the same
+// s; nil gives the tools a set of their own.
+func New(r Runner, s *redact.Secrets) *Tools {
+	if s == nil {
+		s = &redact.Secrets{}
+	}
+	return &Tools{run: r, secrets: s}
+}
 
-// Statuses lists the workload statuses status-set accepts, in Juju's order.
-var Statuses = []Status{StatusMaintenance, StatusBlocked, StatusWaiting, StatusActive}
+// Secrets are the secrets every text the tools send is cleaned of (all but
+// relation data).
+func (t *Tools) Secrets() *redact.Secrets { return t.secrets }
+
+// statuses lists the workload statuses status-set accepts, in Juju's order.
+var statuses = []Status{statusMaintenance, StatusBlocked, StatusWaiting, StatusActive}
 
 // Valid reports whether status-set accepts s. "error" and "unknown" are
 // Juju's to set, never the charm's.
-func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
+func (s Status) Valid() bool { return slices.Contains(statuses, s) }
 
-func (t *tools) ConfigGet(ctx context.Context) (map[string]any, error) {
+// ConfigGet returns all charm options (`config-get --format=json`).
+func (t *Tools) ConfigGet(ctx context.Context) (map[string]any, error) {
 	var v map[string]any
 	if err := t.getJSON(ctx, &v, "config-get", "--format=json"); err != nil {
 		return nil, err
@@ -54,25 +54,32 @@ func (t *tools) ConfigGet(ctx context.Context) (map[string]any, error) {
 	return nonNil(v), nil
 }
 
-func (t *tools) CredentialGet(ctx context.Context) (CloudSpec, error) {
+// CredentialGet returns the trusted cloud credential; ErrNotTrusted until
+// `juju trust` is granted.
+func (t *Tools) CredentialGet(ctx context.Context) (CloudSpec, error) {
 	var spec CloudSpec
 	err := t.getJSON(ctx, &spec, "credential-get", "--format=json")
 	return spec, err
 }
 
-func (t *tools) RelationIDs(ctx context.Context, endpoint string) ([]string, error) {
+// RelationIDs lists the relation ids of an endpoint ("clients:3").
+func (t *Tools) RelationIDs(ctx context.Context, endpoint string) ([]string, error) {
 	var ids []string
 	err := t.getJSON(ctx, &ids, "relation-ids", withPositional([]string{"--format=json"}, endpoint)...)
 	return ids, err
 }
 
-func (t *tools) RelationList(ctx context.Context, relationID string) ([]string, error) {
+// RelationList lists the remote units of a relation.
+func (t *Tools) RelationList(ctx context.Context, relationID string) ([]string, error) {
 	var units []string
 	err := t.getJSON(ctx, &units, "relation-list", "-r", relationID, "--format=json")
 	return units, err
 }
 
-func (t *tools) RelationGet(ctx context.Context, relationID, unit string) (map[string]string, error) {
+// RelationGet returns all keys a unit (local or remote) has set on a
+// relation. ErrRelationNotFound when the relation is gone or the unit has no
+// settings in it.
+func (t *Tools) RelationGet(ctx context.Context, relationID, unit string) (map[string]string, error) {
 	var v map[string]string
 	// "-" asks for every key; the unit is explicit so the answer does not
 	// depend on which relation hook is running.
@@ -83,7 +90,9 @@ func (t *tools) RelationGet(ctx context.Context, relationID, unit string) (map[s
 	return nonNil(v), nil
 }
 
-func (t *tools) RelationSet(ctx context.Context, relationID string, values map[string]string) error {
+// RelationSet writes keys into this unit's databag; an empty value deletes
+// the key. Values go on stdin, as given. An empty map runs nothing.
+func (t *Tools) RelationSet(ctx context.Context, relationID string, values map[string]string) error {
 	if len(values) == 0 {
 		return nil
 	}
@@ -95,12 +104,14 @@ func (t *tools) RelationSet(ctx context.Context, relationID string, values map[s
 	return err
 }
 
-func (t *tools) StatusSet(ctx context.Context, status Status, message string) error {
+// StatusSet sets this unit's workload status. A status that is not Valid
+// is refused before anything runs.
+func (t *Tools) StatusSet(ctx context.Context, status Status, message string) error {
 	if !status.Valid() {
 		return &ToolError{
 			Tool:    "status-set",
-			Message: fmt.Sprintf("invalid status %q, expected one of %v", status, Statuses),
-			Err:     ErrInvalidArgument,
+			Message: fmt.Sprintf("invalid status %q, expected one of %v", status, statuses),
+			Err:     errInvalidArgument,
 		}
 	}
 	message = t.secrets.Text(message, MaxStatus)
@@ -108,25 +119,22 @@ func (t *tools) StatusSet(ctx context.Context, status Status, message string) er
 	return err
 }
 
-func (t *tools) ApplicationVersionSet(ctx context.Context, version string) error {
+// ApplicationVersionSet sets the version `juju status` shows.
+func (t *Tools) ApplicationVersionSet(ctx context.Context, version string) error {
 	version = t.secrets.Server(version, MaxVersion)
 	_, err := t.call(ctx, "application-version-set", withPositional(nil, version), nil)
 	return err
 }
 
-func (t *tools) IsLeader(ctx context.Context) (bool, error) {
-	var leader bool
-	err := t.getJSON(ctx, &leader, "is-leader", "--format=json")
-	return leader, err
-}
-
-func (t *tools) Log(ctx context.Context, level Level, message string) error {
+// Log writes to the unit's log with juju-log.
+func (t *Tools) Log(ctx context.Context, level Level, message string) error {
 	message = t.secrets.Text(message, MaxLog)
 	_, err := t.call(ctx, "juju-log", withPositional([]string{"-l", string(level)}, message), nil)
 	return err
 }
 
-func (t *tools) StateGet(ctx context.Context) (map[string]string, error) {
+// StateGet returns this unit's charm state kept by the controller.
+func (t *Tools) StateGet(ctx context.Context) (map[string]string, error) {
 	var v map[string]string
 	// An empty state prints "null": Juju hands a nil map to the formatter.
 	if err := t.getJSON(ctx, &v, "state-get", "--format=json"); err != nil {
@@ -135,7 +143,8 @@ func (t *tools) StateGet(ctx context.Context) (map[string]string, error) {
 	return nonNil(v), nil
 }
 
-func (t *tools) StateGetKey(ctx context.Context, key string) (string, error) {
+// StateGetKey returns one key of it; "" when it is not set.
+func (t *Tools) StateGetKey(ctx context.Context, key string) (string, error) {
 	var v string
 	// A key that is not set prints "" (without --strict).
 	if err := t.getJSON(ctx, &v, "state-get", withPositional([]string{"--format=json"}, key)...); err != nil {
@@ -144,14 +153,14 @@ func (t *tools) StateGetKey(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
-// StateSet keeps the promise of the Tools interface (an empty value deletes
-// the key) although Juju's state-set stores "" as a value: keys to delete go
+// StateSet writes charm state; an empty value deletes the key, although
+// Juju's state-set stores "" as a value: keys to delete go
 // to state-delete, one call each (keys are not secret), the rest to
 // state-set on stdin. Values are redacted (state holds hashes and records,
 // never a secret) and a value over MaxStateValue refuses the whole call
-// before anything runs, with a *LimitError: Juju would refuse it, and the
+// before anything runs, with ErrTooLong: Juju would refuse it, and the
 // fault is the charm's.
-func (t *tools) StateSet(ctx context.Context, values map[string]string) error {
+func (t *Tools) StateSet(ctx context.Context, values map[string]string) error {
 	set := map[string]string{}
 	var deleted []string
 	for k, v := range values {
@@ -161,7 +170,7 @@ func (t *tools) StateSet(ctx context.Context, values map[string]string) error {
 		}
 		v = t.secrets.Clean(v)
 		if len(v) > MaxStateValue {
-			return &LimitError{Tool: "state-set", What: fmt.Sprintf("the value of key %q", redact.Cut(k, 64)), Len: len(v), Limit: MaxStateValue}
+			return &limitError{Tool: "state-set", What: fmt.Sprintf("the value of key %q", redact.Cut(k, 64)), Len: len(v), Limit: MaxStateValue}
 		}
 		set[k] = v
 	}
@@ -183,7 +192,8 @@ func (t *tools) StateSet(ctx context.Context, values map[string]string) error {
 	return nil
 }
 
-func (t *tools) ActionGet(ctx context.Context) (map[string]any, error) {
+// ActionGet returns the running action's parameters.
+func (t *Tools) ActionGet(ctx context.Context) (map[string]any, error) {
 	var v map[string]any
 	if err := t.getJSON(ctx, &v, "action-get", "--format=json"); err != nil {
 		return nil, err
@@ -191,22 +201,24 @@ func (t *tools) ActionGet(ctx context.Context) (map[string]any, error) {
 	return nonNil(v), nil
 }
 
-// ActionSet passes results as key=value arguments because that is all
+// ActionSet sets action results; nested maps become dotted keys. It
+// passes them as key=value arguments because that is all
 // action-set accepts: unlike relation-set and state-set it has no --file
 // (juju/juju worker/uniter/runner/jujuc/action-set.go). Values are
 // therefore visible in the process list while the tool runs, and are
 // redacted: ActionSetShown is for the one result a user asked to see.
-func (t *tools) ActionSet(ctx context.Context, results map[string]any) error {
+func (t *Tools) ActionSet(ctx context.Context, results map[string]any) error {
 	return t.actionSet(ctx, results, true)
 }
 
 // ActionSetShown is ActionSet without redaction, for results the user ran
-// the action to see (cloud-config show-password=true). Still bounded.
-func (t *tools) ActionSetShown(ctx context.Context, results map[string]any) error {
+// the action to see, a secret among them (cloud-config
+// show-password=true). Still bounded.
+func (t *Tools) ActionSetShown(ctx context.Context, results map[string]any) error {
 	return t.actionSet(ctx, results, false)
 }
 
-func (t *tools) actionSet(ctx context.Context, results map[string]any, clean bool) error {
+func (t *Tools) actionSet(ctx context.Context, results map[string]any, clean bool) error {
 	if clean {
 		// Strings are redacted before a list of them is encoded as JSON:
 		// a form of a secret escaped again is none of its forms.
@@ -233,10 +245,10 @@ func (t *tools) actionSet(ctx context.Context, results map[string]any, clean boo
 		}
 		// The key leads, and keys never start with "-", so no value can be
 		// taken for a flag.
-		arg := k + "=" + redact.Cut(v, MaxActionValue)
+		arg := k + "=" + redact.Cut(v, maxActionValue)
 		// Results too long for one command line go in several calls:
 		// action-set merges them.
-		if len(args) > 0 && size+len(arg) > MaxArgv {
+		if len(args) > 0 && size+len(arg) > maxArgv {
 			if _, err := t.call(ctx, "action-set", args, nil); err != nil {
 				return err
 			}
@@ -251,7 +263,7 @@ func (t *tools) actionSet(ctx context.Context, results map[string]any, clean boo
 
 // cleanValue is v with every string in it redacted, through the shapes
 // action results take: maps and lists of strings or of any.
-func (t *tools) cleanValue(v any) any {
+func (t *Tools) cleanValue(v any) any {
 	switch v := v.(type) {
 	case string:
 		return t.secrets.Clean(v)
@@ -283,20 +295,15 @@ func (t *tools) cleanValue(v any) any {
 	return v
 }
 
-func (t *tools) ActionFail(ctx context.Context, message string) error {
-	message = t.secrets.Text(message, MaxActionFail)
+// ActionFail marks the running action failed with a message.
+func (t *Tools) ActionFail(ctx context.Context, message string) error {
+	message = t.secrets.Text(message, maxActionFail)
 	_, err := t.call(ctx, "action-fail", withPositional(nil, message), nil)
 	return err
 }
 
-func (t *tools) ActionLog(ctx context.Context, message string) error {
-	message = t.secrets.Text(message, MaxLog)
-	_, err := t.call(ctx, "action-log", withPositional(nil, message), nil)
-	return err
-}
-
 // call runs one tool and turns its failure into a *ToolError.
-func (t *tools) call(ctx context.Context, tool string, args []string, stdin []byte) ([]byte, error) {
+func (t *Tools) call(ctx context.Context, tool string, args []string, stdin []byte) ([]byte, error) {
 	if err := checkArgs(tool, args); err != nil {
 		return nil, err
 	}
@@ -317,7 +324,7 @@ func (t *tools) call(ctx context.Context, tool string, args []string, stdin []by
 
 // getJSON runs a tool that prints JSON and decodes it into v. The output is
 // never quoted in the error: credential-get prints the password.
-func (t *tools) getJSON(ctx context.Context, v any, tool string, args ...string) error {
+func (t *Tools) getJSON(ctx context.Context, v any, tool string, args ...string) error {
 	out, err := t.call(ctx, tool, args, nil)
 	if err != nil {
 		return err
@@ -424,7 +431,7 @@ func flatten(prefix string, in map[string]any, out map[string]string) error {
 			return &ToolError{
 				Tool:    "action-set",
 				Message: fmt.Sprintf("key %q must start and end with lowercase alphanumeric, contain only lowercase alphanumeric and hyphens, and not be one of %v", k, reservedActionKeys),
-				Err:     ErrInvalidArgument,
+				Err:     errInvalidArgument,
 			}
 		}
 		key := k
@@ -449,7 +456,7 @@ func flatten(prefix string, in map[string]any, out map[string]string) error {
 		default:
 			b, err := json.Marshal(v)
 			if err != nil {
-				return &ToolError{Tool: "action-set", Err: fmt.Errorf("encode result %q: %w: %w", key, ErrInvalidArgument, err)}
+				return &ToolError{Tool: "action-set", Err: fmt.Errorf("encode result %q: %w: %w", key, errInvalidArgument, err)}
 			}
 			out[key] = string(b)
 		}

@@ -35,9 +35,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: floor N | floor replay FILE")
 		os.Exit(2)
 	}
-	tools := hooktools.New(hooktools.Exec{})
+	// The very process the charm's is-leader call would start, run
+	// straight through the Runner: the charm never asks who leads.
+	var run hooktools.Exec
 	for i := 0; i < n; i++ {
-		if _, err := tools.IsLeader(context.Background()); err != nil {
+		if _, err := run.Run(context.Background(), "is-leader", []string{"--format=json"}, nil); err != nil {
 			fmt.Fprintln(os.Stderr, "floor:", err)
 			os.Exit(1)
 		}

@@ -73,7 +73,7 @@ func TestStartActionValidates(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			got, err := hooktools.New(j.Runner()).ActionGet(context.Background())
+			got, err := hooktools.New(j.Runner(), nil).ActionGet(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantParams, got)
 		})

@@ -42,7 +42,7 @@ func TestCredentialGetShape(t *testing.T) {
 		"cacertificates": ["PEM"], "skip-tls-verify": true, "is-controller-cloud": true
 	}`, string(out))
 
-	got, err := hooktools.New(j.Runner()).CredentialGet(context.Background())
+	got, err := hooktools.New(j.Runner(), nil).CredentialGet(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, hooktools.CloudSpec{
 		Type: "vsphere", Name: "vs", Region: "DC0", Endpoint: "10.0.0.1",
@@ -102,7 +102,7 @@ func TestFromCharmSpec(t *testing.T) {
 	}
 	j := hooktoolstest.New(unit)
 	j.Trust(hooktoolstest.FromCharmSpec(spec))
-	got, err := hooktools.New(j.Runner()).CredentialGet(context.Background())
+	got, err := hooktools.New(j.Runner(), nil).CredentialGet(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, spec, got, "the charm reads back what it gave")
 	assert.Nil(t, hooktoolstest.FromCharmSpec(hooktools.CloudSpec{}).Credential)

@@ -4,7 +4,7 @@
 // change it, answering as Juju's own tools do: same argv, same JSON, same
 // `ERROR ...` texts and exit codes, every call recorded.
 //
-// The same Juju serves unit tests in process (hooktools.New(j.Runner()))
+// The same Juju serves unit tests in process (hooktools.New(j.Runner(), nil))
 // and, saved as JSON, the fakejuju binary that end-to-end tests put on PATH
 // (cmd/fakejuju), so both kinds of test exercise one behaviour.
 //

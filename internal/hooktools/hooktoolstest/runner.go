@@ -20,7 +20,7 @@ const (
 )
 
 // Runner returns a hooktools.Runner over this Juju, so that
-// hooktools.New(j.Runner()) is the charm's Tools running in process. It
+// hooktools.New(j.Runner(), nil) is the charm's Tools running in process. It
 // fails as Exec does: *hooktools.ExitError for a tool that exits non-zero,
 // ErrToolMissing for a tool this fake does not have, and the kernel's E2BIG
 // (as os/exec reports it, nothing recorded: the tool never ran) for
