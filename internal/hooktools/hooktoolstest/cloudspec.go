@@ -1,7 +1,5 @@
 package hooktoolstest
 
-import "github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
-
 // CloudSpec is what credential-get prints: Juju's params.CloudSpec (juju/juju
 // rpc/params/cloud.go), key for key. It is Juju's type, not the charm's
 // hooktools.CloudSpec, so that a charm reading a key Juju does not print (or
@@ -33,18 +31,4 @@ type CloudCredential struct {
 	Attrs    map[string]string `json:"attrs,omitempty" yaml:"attributes"`
 	// Redacted lists attributes Juju withheld.
 	Redacted []string `json:"redacted,omitempty" yaml:"redacted"`
-}
-
-// FromCharmSpec is the Juju CloudSpec carrying the same values as the
-// charm's own type, for tests that already hold one.
-func FromCharmSpec(s hooktools.CloudSpec) CloudSpec {
-	out := CloudSpec{
-		Type: s.Type, Name: s.Name, Region: s.Region, Endpoint: s.Endpoint,
-		IdentityEndpoint: s.IdentityEndpoint, StorageEndpoint: s.StorageEndpoint,
-		CACertificates: s.CACertificates, SkipTLSVerify: s.SkipTLSVerify,
-	}
-	if s.Credential != nil {
-		out.Credential = &CloudCredential{AuthType: s.Credential.AuthType, Attrs: s.Credential.Attrs}
-	}
-	return out
 }

@@ -94,18 +94,18 @@ iscontrollercloud: false
 `, string(out))
 }
 
-func TestFromCharmSpec(t *testing.T) {
+func TestCharmSpecRoundTrip(t *testing.T) {
 	spec := hooktools.CloudSpec{
 		Type: "vsphere", Name: "vs", Region: "DC0", Endpoint: "vc", IdentityEndpoint: "id", StorageEndpoint: "st",
 		Credential:     &hooktools.CloudCredential{AuthType: "userpass", Attrs: map[string]string{"user": "u"}},
 		CACertificates: []string{"PEM"}, SkipTLSVerify: true,
 	}
 	j := hooktoolstest.New(unit)
-	j.Trust(hooktoolstest.FromCharmSpec(spec))
+	j.Trust(fromCharmSpec(spec))
 	got, err := hooktools.New(j.Runner(), nil).CredentialGet(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, spec, got, "the charm reads back what it gave")
-	assert.Nil(t, hooktoolstest.FromCharmSpec(hooktools.CloudSpec{}).Credential)
+	assert.Nil(t, fromCharmSpec(hooktools.CloudSpec{}).Credential)
 }
 
 // keysMissing lists the dotted keys of JSON object a that b lacks.
@@ -132,4 +132,18 @@ func keysMissing(t *testing.T, a, b []byte) []string {
 	walk("", am, bm)
 	slices.Sort(missing)
 	return missing
+}
+
+// fromCharmSpec is the Juju CloudSpec carrying the same values as the
+// charm's own type.
+func fromCharmSpec(s hooktools.CloudSpec) hooktoolstest.CloudSpec {
+	out := hooktoolstest.CloudSpec{
+		Type: s.Type, Name: s.Name, Region: s.Region, Endpoint: s.Endpoint,
+		IdentityEndpoint: s.IdentityEndpoint, StorageEndpoint: s.StorageEndpoint,
+		CACertificates: s.CACertificates, SkipTLSVerify: s.SkipTLSVerify,
+	}
+	if s.Credential != nil {
+		out.Credential = &hooktoolstest.CloudCredential{AuthType: s.Credential.AuthType, Attrs: s.Credential.Attrs}
+	}
+	return out
 }

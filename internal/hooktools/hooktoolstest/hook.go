@@ -13,8 +13,8 @@ import (
 // Errors of the hook transaction helpers: a test driving hooks in the wrong
 // order.
 var (
-	ErrHookRunning = errors.New("hooktoolstest: a hook is already running")
-	ErrNoHook      = errors.New("hooktoolstest: no hook running")
+	errHookRunning = errors.New("hooktoolstest: a hook is already running")
+	errNoHook      = errors.New("hooktoolstest: no hook running")
 )
 
 // HookRecord is what the running hook may still roll back: the local
@@ -39,7 +39,7 @@ func (j *Juju) BeginHook() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.Hook != nil {
-		return ErrHookRunning
+		return errHookRunning
 	}
 	h := &HookRecord{UnitData: map[int]map[string]string{}, AppData: map[int]map[string]string{}, State: maps.Clone(j.State)}
 	for id, r := range j.Relations {
@@ -68,7 +68,7 @@ func (j *Juju) EndHook(exitCode int) error {
 	defer j.mu.Unlock()
 	h := j.Hook
 	if h == nil {
-		return ErrNoHook
+		return errNoHook
 	}
 	j.Hook = nil
 	var err error
@@ -119,14 +119,14 @@ func (j *Juju) rollback(h *HookRecord) {
 // values, controller/config.go for the controller's max-charm-state-size
 // default.
 const (
-	MaxCharmStateKeySize     = 256
+	maxCharmStateKeySize     = 256
 	MaxCharmStateValueSize   = 64 * 1024
-	DefaultMaxCharmStateSize = 2 * 1024 * 1024
+	defaultMaxCharmStateSize = 2 * 1024 * 1024
 )
 
 func (j *Juju) maxCharmStateSize() int {
 	if j.MaxCharmStateSize == 0 {
-		return DefaultMaxCharmStateSize
+		return defaultMaxCharmStateSize
 	}
 	return j.MaxCharmStateSize
 }
@@ -134,8 +134,8 @@ func (j *Juju) maxCharmStateSize() int {
 // checkTupleSize is quota.CheckTupleSize for strings, with its texts:
 // state-set checks each pair as the charm sets it.
 func checkTupleSize(key, value string) error {
-	if len(key) > MaxCharmStateKeySize {
-		return fmt.Errorf("max allowed key length (%d) exceeded", MaxCharmStateKeySize)
+	if len(key) > maxCharmStateKeySize {
+		return fmt.Errorf("max allowed key length (%d) exceeded", maxCharmStateKeySize)
 	}
 	if len(value) > MaxCharmStateValueSize {
 		return fmt.Errorf("max allowed value length (%d) exceeded", MaxCharmStateValueSize)

@@ -91,7 +91,7 @@ type Juju struct {
 	State              map[string]string `json:"state,omitempty"`
 	// MaxCharmStateSize is the controller's max-charm-state-size: the
 	// largest charm state (BSON-encoded) it commits. 0 means Juju's
-	// default, DefaultMaxCharmStateSize; negative disables the check.
+	// default (2 MiB); negative disables the check.
 	MaxCharmStateSize int `json:"max-charm-state-size,omitempty"`
 	// CharmActions are the charm's actions.yaml (SetActions): when set,
 	// StartAction validates params and fills in defaults as Juju does.
@@ -205,13 +205,6 @@ func (j *Juju) SetCredential(spec CloudSpec) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.Credential = &spec
-}
-
-// Untrust removes trust (`juju trust --remove`).
-func (j *Juju) Untrust() {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.Trusted = false
 }
 
 // SetLeader makes the unit leader or not.

@@ -10,13 +10,13 @@ import (
 )
 
 // The kernel's limits on a program's arguments (Linux fs/exec.c): one
-// argument of MaxArgStrlen bytes or more (its NUL included) or arguments
-// and environment over ArgMax together make execve fail with E2BIG,
-// "argument list too long", before the tool runs. ArgMax is a quarter of
+// argument of maxArgStrlen bytes or more (its NUL included) or arguments
+// and environment over argMax together make execve fail with E2BIG,
+// "argument list too long", before the tool runs. argMax is a quarter of
 // the default 8 MiB stack limit; the fake counts the arguments only.
 const (
-	MaxArgStrlen = 32 * 4096
-	ArgMax       = 2 * 1024 * 1024
+	maxArgStrlen = 32 * 4096
+	argMax       = 2 * 1024 * 1024
 )
 
 // Runner returns a hooktools.Runner over this Juju, so that
@@ -51,12 +51,12 @@ func (r runner) Run(ctx context.Context, tool string, args []string, stdin []byt
 func execLimits(tool string, args []string) error {
 	total := len(tool) + 1
 	for _, a := range args {
-		if len(a)+1 > MaxArgStrlen {
+		if len(a)+1 > maxArgStrlen {
 			return &fs.PathError{Op: "fork/exec", Path: tool, Err: syscall.E2BIG}
 		}
 		total += len(a) + 1
 	}
-	if total > ArgMax {
+	if total > argMax {
 		return &fs.PathError{Op: "fork/exec", Path: tool, Err: syscall.E2BIG}
 	}
 	return nil
