@@ -196,15 +196,15 @@ func (p *prepared) bound(rep *Report) {
 // resolved holds the objects a target names; later lookups in the same
 // session (node VMs, privileges) start from these.
 type resolved struct {
-	root                                *node
-	datacenter, datastore, folder, pool *node
+	root                                *entity
+	datacenter, datastore, folder, pool *entity
 }
 
 func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) (*resolved, error) {
 	t := p.target
 	root := inv.get(rootRef)
 	if root == nil {
-		root = &node{ref: rootRef}
+		root = &entity{ref: rootRef}
 	}
 	r := resolved{root: root}
 	var err error
@@ -215,7 +215,7 @@ func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) 
 		where:      "vCenter " + p.url.Host,
 		base:       root,
 		byName:     true,
-		candidates: inv.filter(func(n *node) bool { return n.isA("Datacenter") }),
+		candidates: inv.filter(func(e *entity) bool { return e.isA("Datacenter") }),
 	}.find(t.Datacenter)
 	if err != nil {
 		return nil, err
@@ -224,11 +224,11 @@ func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) 
 	inDC := "datacenter " + dc.relTo(root)
 	// folderOf returns a datacenter's special folder, or a stand-in with
 	// its usual path when the user may not see the folder itself.
-	folderOf := func(ref types.ManagedObjectReference, name string) *node {
-		if n := inv.get(ref); n != nil {
-			return n
+	folderOf := func(ref types.ManagedObjectReference, name string) *entity {
+		if e := inv.get(ref); e != nil {
+			return e
 		}
-		return &node{ref: ref, name: name, path: dc.path + "/" + name}
+		return &entity{ref: ref, name: name, path: dc.path + "/" + name}
 	}
 
 	dsFolder := folderOf(dc.datastoreFolder, "datastore")
@@ -238,7 +238,7 @@ func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) 
 		where:      inDC,
 		base:       dsFolder,
 		byName:     true,
-		candidates: inv.filter(func(n *node) bool { return n.isA("Datastore") && n.under(dc) }),
+		candidates: inv.filter(func(e *entity) bool { return e.isA("Datastore") && e.under(dc) }),
 	}.find(t.Datastore)
 	if err != nil {
 		return nil, err
@@ -248,13 +248,13 @@ func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) 
 	if t.Folder == "" {
 		r.folder = vmFolder
 	} else {
-		subfolders := inv.filter(func(n *node) bool { return n.isA("Folder") && n.under(vmFolder) })
+		subfolders := inv.filter(func(e *entity) bool { return e.isA("Folder") && e.under(vmFolder) })
 		r.folder, err = lookup{
 			kind:       "folder",
 			sec:        p.secrets,
 			where:      "the VM folder of " + inDC,
 			base:       vmFolder,
-			candidates: append([]*node{vmFolder}, subfolders...),
+			candidates: append([]*entity{vmFolder}, subfolders...),
 			listed:     subfolders,
 		}.find(t.Folder)
 		if err != nil {
@@ -264,9 +264,9 @@ func resolve(inv *inventory, rootRef types.ManagedObjectReference, p *prepared) 
 
 	if t.ResourcePool != "" {
 		hostFolder := folderOf(dc.hostFolder, "host")
-		isPool := func(n *node) bool { return n.isA("ResourcePool", "VirtualApp") && n.under(hostFolder) }
-		isCompute := func(n *node) bool {
-			return n.isA("ComputeResource", "ClusterComputeResource") && n.under(hostFolder) && n.rootPool != nil
+		isPool := func(e *entity) bool { return e.isA("ResourcePool", "VirtualApp") && e.under(hostFolder) }
+		isCompute := func(e *entity) bool {
+			return e.isA("ComputeResource", "ClusterComputeResource") && e.under(hostFolder) && e.rootPool != nil
 		}
 		pools := inv.filter(isPool)
 		// A cluster or host (by name or path) stands for its root pool, as

@@ -47,9 +47,9 @@ func (d DatastoreInfo) InMaintenance() bool {
 	return d.Known && d.MaintenanceMode != "" && d.MaintenanceMode != string(types.DatastoreSummaryMaintenanceModeStateNormal)
 }
 
-func datastoreInfo(n *node) DatastoreInfo {
-	d := DatastoreInfo{Name: n.name, Path: n.path}
-	if s := n.summary; s != nil {
+func datastoreInfo(e *entity) DatastoreInfo {
+	d := DatastoreInfo{Name: e.name, Path: e.path}
+	if s := e.summary; s != nil {
 		d.Known = true
 		d.URL, d.Type = s.Url, s.Type
 		d.Capacity, d.FreeSpace = s.Capacity, s.FreeSpace

@@ -12,8 +12,10 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
 )
 
-// node is one inventory object as read by readInventory.
-type node struct {
+// entity is one inventory object (a vSphere managed entity: folder,
+// datacenter, datastore, compute resource, pool, host) as readInventory reads
+// it. Not to be confused with Node, a Kubernetes node.
+type entity struct {
 	ref    types.ManagedObjectReference
 	name   string
 	parent *types.ManagedObjectReference
@@ -30,20 +32,20 @@ type node struct {
 	product Product
 }
 
-func (n *node) isA(kinds ...string) bool { return slices.Contains(kinds, n.ref.Type) }
+func (e *entity) isA(kinds ...string) bool { return slices.Contains(kinds, e.ref.Type) }
 
-// under reports whether n is strictly below base in the inventory tree.
-func (n *node) under(base *node) bool { return strings.HasPrefix(n.path, base.path+"/") }
+// under reports whether e is strictly below base in the inventory tree.
+func (e *entity) under(base *entity) bool { return strings.HasPrefix(e.path, base.path+"/") }
 
-// relTo is n's path relative to base, the form a relative setting takes.
-func (n *node) relTo(base *node) string { return strings.TrimPrefix(n.path, base.path+"/") }
+// relTo is e's path relative to base, the form a relative setting takes.
+func (e *entity) relTo(base *entity) string { return strings.TrimPrefix(e.path, base.path+"/") }
 
 // inventory is the part of the vCenter tree a check resolves names in:
 // folders, datacenters, datastores, compute resources and resource pools,
 // with name and parent, so paths are built locally; datastores with their
 // summary, and, when the check has nodes, the ESXi hosts with their release.
 type inventory struct {
-	nodes map[types.ManagedObjectReference]*node
+	entities map[types.ManagedObjectReference]*entity
 	// vmsByIP maps a canonical IP to the VMs whose guest.ipAddress it is;
 	// read only when the check has nodes to find.
 	vmsByIP map[string][]types.ManagedObjectReference
@@ -138,7 +140,7 @@ func (s *session) readInventory(ctx context.Context, vms bool) (*inventory, erro
 	if err != nil {
 		return nil, s.fail(ctx, "read inventory", err)
 	}
-	inv := &inventory{nodes: map[types.ManagedObjectReference]*node{}, vmsByIP: map[string][]types.ManagedObjectReference{}}
+	inv := &inventory{entities: map[types.ManagedObjectReference]*entity{}, vmsByIP: map[string][]types.ManagedObjectReference{}}
 	inv.add(objects)
 	inv.buildPaths()
 	return inv, nil
@@ -151,38 +153,38 @@ func (inv *inventory) add(objects []types.ObjectContent) {
 			inv.addVM(oc)
 			continue
 		}
-		n := &node{ref: oc.Obj}
+		e := &entity{ref: oc.Obj}
 		for _, p := range oc.PropSet {
 			switch v := p.Val.(type) {
 			case string:
 				switch p.Name {
 				case "name":
-					n.name = v
+					e.name = v
 				case hostVersion:
-					n.product.Version = v
+					e.product.Version = v
 				case hostBuild:
-					n.product.Build = v
+					e.product.Build = v
 				case hostAPIVersion:
-					n.product.APIVersion = v
+					e.product.APIVersion = v
 				}
 			case types.ManagedObjectReference:
 				switch p.Name {
 				case "parent":
-					n.parent = &v
+					e.parent = &v
 				case "vmFolder":
-					n.vmFolder = v
+					e.vmFolder = v
 				case "hostFolder":
-					n.hostFolder = v
+					e.hostFolder = v
 				case "datastoreFolder":
-					n.datastoreFolder = v
+					e.datastoreFolder = v
 				case "resourcePool":
-					n.rootPool = &v
+					e.rootPool = &v
 				}
 			case types.DatastoreSummary:
-				n.summary = &v
+				e.summary = &v
 			}
 		}
-		inv.nodes[n.ref] = n
+		inv.entities[e.ref] = e
 	}
 }
 
@@ -208,81 +210,81 @@ func canonicalIP(s string) (string, bool) {
 	return a.WithZone("").Unmap().String(), true
 }
 
-// buildPaths sets every node's inventory path from its name and parents. An
+// buildPaths sets every entity's inventory path from its name and parents. An
 // object whose parent was not returned (no permission to see it) gets a path
 // from the part of the chain that is visible.
 func (inv *inventory) buildPaths() {
 	done := map[types.ManagedObjectReference]bool{}
-	var walk func(n *node, depth int) string
-	walk = func(n *node, depth int) string {
-		if done[n.ref] {
-			return n.path
+	var walk func(e *entity, depth int) string
+	walk = func(e *entity, depth int) string {
+		if done[e.ref] {
+			return e.path
 		}
-		if n.parent != nil && depth < 256 { // depth: a parent cycle must not hang us
-			if p, ok := inv.nodes[*n.parent]; ok {
-				n.path = walk(p, depth+1) + "/" + n.name
+		if e.parent != nil && depth < 256 { // depth: a parent cycle must not hang us
+			if p, ok := inv.entities[*e.parent]; ok {
+				e.path = walk(p, depth+1) + "/" + e.name
 			} else {
-				n.path = "/" + n.name
+				e.path = "/" + e.name
 			}
 		}
-		done[n.ref] = true
-		return n.path
+		done[e.ref] = true
+		return e.path
 	}
-	for _, n := range inv.nodes {
-		walk(n, 0)
+	for _, e := range inv.entities {
+		walk(e, 0)
 	}
 }
 
-func (inv *inventory) get(ref types.ManagedObjectReference) *node { return inv.nodes[ref] }
+func (inv *inventory) get(ref types.ManagedObjectReference) *entity { return inv.entities[ref] }
 
-// filter returns the nodes for which keep is true, sorted by path so that
+// filter returns the entities for which keep is true, sorted by path so that
 // errors list them in a stable order.
-func (inv *inventory) filter(keep func(*node) bool) []*node {
-	var out []*node
-	for _, n := range inv.nodes {
-		if keep(n) {
-			out = append(out, n)
+func (inv *inventory) filter(keep func(*entity) bool) []*entity {
+	var out []*entity
+	for _, e := range inv.entities {
+		if keep(e) {
+			out = append(out, e)
 		}
 	}
-	slices.SortFunc(out, func(a, b *node) int { return strings.Compare(a.path, b.path) })
+	slices.SortFunc(out, func(a, b *entity) int { return strings.Compare(a.path, b.path) })
 	return out
 }
 
 // lookup resolves one setting among candidates.
 type lookup struct {
 	kind  string
-	where string // for errors: "datacenter DC0"
-	base  *node  // relative paths start here
+	where string  // for errors: "datacenter DC0"
+	base  *entity // relative paths start here
 	// byName: a value without "/" is a name searched in the whole subtree
 	// of base; otherwise it is a path relative to base.
 	byName     bool
-	candidates []*node
+	candidates []*entity
 	// listed is what "available" shows; nil means candidates.
-	listed []*node
+	listed []*entity
 	// sec redacts the names errors list, which the server chose.
 	sec *redact.Secrets
 }
 
-func (l lookup) find(arg string) (*node, error) {
+func (l lookup) find(arg string) (*entity, error) {
 	arg = strings.TrimSpace(arg)
 	if len(arg) > 1 {
 		arg = strings.TrimRight(arg, "/")
 	}
-	var match func(*node) bool
+	var match func(*entity) bool
 	switch {
 	case strings.HasPrefix(arg, "/"):
 		want := path.Clean(arg)
-		match = func(n *node) bool { return n.path == want }
+		match = func(e *entity) bool { return e.path == want }
 	case l.byName && !strings.Contains(arg, "/"):
-		match = func(n *node) bool { return n.name == arg }
+		match = func(e *entity) bool { return e.name == arg }
 	default:
 		want := path.Clean(l.base.path + "/" + arg)
-		match = func(n *node) bool { return n.path == want }
+		match = func(e *entity) bool { return e.path == want }
 	}
-	var found []*node
-	for _, n := range l.candidates {
-		if match(n) {
-			found = append(found, n)
+	var found []*entity
+	for _, e := range l.candidates {
+		if match(e) {
+			found = append(found, e)
 		}
 	}
 	switch len(found) {
@@ -294,15 +296,15 @@ func (l lookup) find(arg string) (*node, error) {
 			listed = l.candidates
 		}
 		var names []string
-		for _, n := range listed {
-			names = append(names, l.sec.Server(n.relTo(l.base), maxNameText))
+		for _, e := range listed {
+			names = append(names, l.sec.Server(e.relTo(l.base), maxNameText))
 		}
 		shown, more := capList(names)
 		return nil, &NotFoundError{Kind: l.kind, Name: l.sec.Text(arg, maxNameText), Where: l.sec.Server(l.where, maxServerText), Available: shown, More: more}
 	default:
 		var paths []string
-		for _, n := range found {
-			paths = append(paths, l.sec.Server(n.path, maxPathText))
+		for _, e := range found {
+			paths = append(paths, l.sec.Server(e.path, maxPathText))
 		}
 		return nil, &AmbiguousError{Kind: l.kind, Name: l.sec.Text(arg, maxNameText), Where: l.sec.Server(l.where, maxServerText), Matches: paths}
 	}

@@ -257,9 +257,9 @@ func undefined(ids []string, defined map[string]bool) []string {
 // pool configured, the pools the node VMs run in), and the node VMs.
 func privilegeSubjects(inv *inventory, r *resolved, nodes []NodeReport) []Subject {
 	subjects := []Subject{{Kind: ObjectRoot, Object: "/", ref: r.root.ref}}
-	add := func(kind string, n *node) {
-		if n != nil {
-			subjects = append(subjects, Subject{Kind: kind, Object: n.path, ref: n.ref})
+	add := func(kind string, e *entity) {
+		if e != nil {
+			subjects = append(subjects, Subject{Kind: kind, Object: e.path, ref: e.ref})
 		}
 	}
 	add(ObjectDatacenter, r.datacenter)
@@ -268,7 +268,7 @@ func privilegeSubjects(inv *inventory, r *resolved, nodes []NodeReport) []Subjec
 	if r.pool != nil {
 		add(ObjectPool, r.pool)
 	} else {
-		var pools []*node
+		var pools []*entity
 		for _, n := range nodes {
 			if n.Found && n.pool != nil {
 				if p := inv.get(*n.pool); p != nil && !slices.Contains(pools, p) {
@@ -276,7 +276,7 @@ func privilegeSubjects(inv *inventory, r *resolved, nodes []NodeReport) []Subjec
 				}
 			}
 		}
-		slices.SortFunc(pools, func(a, b *node) int { return strings.Compare(a.path, b.path) })
+		slices.SortFunc(pools, func(a, b *entity) int { return strings.Compare(a.path, b.path) })
 		for _, p := range pools {
 			add(ObjectPool, p)
 		}

@@ -339,7 +339,7 @@ func checkByIP(ctx context.Context, t Target) (*Report, error) {
 		if err != nil {
 			return s.fail(ctx, "read inventory", err)
 		}
-		inv := &inventory{nodes: map[types.ManagedObjectReference]*node{}, vmsByIP: map[string][]types.ManagedObjectReference{}}
+		inv := &inventory{entities: map[types.ManagedObjectReference]*entity{}, vmsByIP: map[string][]types.ManagedObjectReference{}}
 		inv.add(objects)
 		inv.buildPaths()
 		r, err := resolve(inv, s.client.ServiceContent.RootFolder, p)

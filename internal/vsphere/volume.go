@@ -338,7 +338,7 @@ func (s *session) testVolume(ctx context.Context, p *prepared, sizeMiB int) (rep
 // volumePrivileges checks the privileges a disk takes on the datastore, in
 // one query; a query vCenter cannot answer is noted in the report and the
 // test goes on.
-func (s *session) volumePrivileges(ctx context.Context, ds *node, rep *VolumeReport) error {
+func (s *session) volumePrivileges(ctx context.Context, ds *entity, rep *VolumeReport) error {
 	authz := s.client.ServiceContent.AuthorizationManager
 	if authz == nil {
 		rep.PrivilegesErr = &PrivilegeQueryError{Server: s.p.url.Host, Unsupported: true}
