@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -259,4 +260,47 @@ func xmlEscaped(s string) string {
 	var b bytes.Buffer
 	_ = xml.EscapeText(&b, []byte(s))
 	return b.String()
+}
+
+// TestHostileTaskState: a task whose state is one the API does not define
+// is waited on until the deadline, and the VM's outcome stays unknown; no
+// panic. govmomi's Task.Wait panics on such a state, one reason the charm
+// polls tasks itself (waitTasks); the script rewrites both the poller's
+// answer and Task.Wait's, so the test tells if that changes.
+func TestHostileTaskState(t *testing.T) {
+	var rewritten atomic.Int32
+	h, tg := hostile(t, func(req vspheretest.Request, forward func() vspheretest.Answer) *vspheretest.Answer {
+		if req.Method != "RetrievePropertiesEx" && req.Method != "WaitForUpdatesEx" {
+			return nil
+		}
+		a := forward()
+		for _, done := range []string{`TaskInfoState">success<`, `<state>success</state>`} {
+			if bytes.Contains(a.Body, []byte(done)) {
+				rewritten.Add(1)
+				a.Body = bytes.ReplaceAll(a.Body, []byte(done), []byte(strings.ReplaceAll(done, "success", "vanished")))
+			}
+		}
+		return &a
+	})
+	setup, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, h.Behind.SetGuestIP(setup, "DC0_H0_VM0", "10.0.0.10"))
+	tg.Nodes = []Node{{Name: "kubernetes-worker/0", Address: "10.0.0.10"}}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	rep, err := func() (rep *DiskUUIDReport, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("EnableDiskUUID panicked: %v", r)
+			}
+		}()
+		return EnableDiskUUID(ctx, tg, false)
+	}()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assertSafe(t, "error", err.Error())
+	require.NotNil(t, rep)
+	require.Len(t, rep.Nodes, 1)
+	assert.Equal(t, DiskUUIDUnknown, rep.Nodes[0].Result)
+	assert.Positive(t, rewritten.Load(), "the task's state was never rewritten: the test tests nothing")
 }

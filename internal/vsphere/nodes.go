@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/vmware/govmomi/fault"
-	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -388,27 +388,14 @@ func isFault(err error) bool {
 // the pages either way.
 const maxObjects = 10000
 
-// retrieve runs one RetrievePropertiesEx and follows its pages.
+// retrieve runs one RetrievePropertiesEx, asking for pages of maxObjects,
+// and follows its pages (ContinueRetrievePropertiesEx). The values are
+// type-switched by the callers, never loaded into mo types: mo's loader
+// panics on a value of the wrong type, which any server can send.
 func (s *session) retrieve(ctx context.Context, spec types.PropertyFilterSpec) ([]types.ObjectContent, error) {
-	pc := s.client.ServiceContent.PropertyCollector
-	res, err := methods.RetrievePropertiesEx(ctx, s.counter, &types.RetrievePropertiesEx{
-		This: pc, SpecSet: []types.PropertyFilterSpec{spec}, Options: types.RetrieveOptions{MaxObjects: maxObjects},
-	})
+	res, err := property.DefaultCollector(s.client).RetrieveProperties(ctx, types.RetrieveProperties{SpecSet: []types.PropertyFilterSpec{spec}}, maxObjects)
 	if err != nil {
 		return nil, err
 	}
-	var out []types.ObjectContent
-	page := res.Returnval
-	for page != nil {
-		out = append(out, page.Objects...)
-		if page.Token == "" {
-			break
-		}
-		next, err := methods.ContinueRetrievePropertiesEx(ctx, s.counter, &types.ContinueRetrievePropertiesEx{This: pc, Token: page.Token})
-		if err != nil {
-			return nil, err
-		}
-		page = &next.Returnval
-	}
-	return out, nil
+	return res.Returnval, nil
 }

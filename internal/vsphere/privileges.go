@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/vmware/govmomi/fault"
-	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -137,7 +137,7 @@ func (s *session) checkPrivileges(ctx context.Context, inv *inventory, r *resolv
 	}
 
 	var defined map[string]bool // nil until read, or when vCenter shows none
-	granted, err := s.hasPrivileges(ctx, *authz, entities, ids)
+	granted, err := s.hasPrivileges(ctx, entities, ids)
 	if isFault(err) && fault.Is(err, &types.InvalidArgument{}) {
 		var lerr error
 		switch defined, lerr = s.readPrivilegeList(ctx, *authz); {
@@ -145,7 +145,7 @@ func (s *session) checkPrivileges(ctx context.Context, inv *inventory, r *resolv
 			err = lerr
 		case defined != nil:
 			rep.Unknown = undefined(ids, defined)
-			granted, err = s.hasPrivileges(ctx, *authz, entities, slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !defined[id] }))
+			granted, err = s.hasPrivileges(ctx, entities, slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !defined[id] }))
 		}
 	}
 	if err != nil {
@@ -189,22 +189,18 @@ func (s *session) checkPrivileges(ctx context.Context, inv *inventory, r *resolv
 }
 
 // hasPrivileges runs one HasUserPrivilegeOnEntities and returns, per entity,
-// the ids granted.
-func (s *session) hasPrivileges(ctx context.Context, authz types.ManagedObjectReference, entities []types.ManagedObjectReference, ids []string) (map[types.ManagedObjectReference]map[string]bool, error) {
+// the ids granted. The caller has checked that vCenter has an authorization
+// manager.
+func (s *session) hasPrivileges(ctx context.Context, entities []types.ManagedObjectReference, ids []string) (map[types.ManagedObjectReference]map[string]bool, error) {
 	granted := map[types.ManagedObjectReference]map[string]bool{}
 	if len(ids) == 0 {
 		return granted, nil
 	}
-	res, err := methods.HasUserPrivilegeOnEntities(ctx, s.counter, &types.HasUserPrivilegeOnEntities{
-		This:     authz,
-		Entities: entities,
-		UserName: s.user,
-		PrivId:   ids,
-	})
+	answer, err := object.NewAuthorizationManager(s.client).HasUserPrivilegeOnEntities(ctx, entities, s.user, ids)
 	if err != nil {
 		return nil, err
 	}
-	for _, ep := range res.Returnval {
+	for _, ep := range answer {
 		m := map[string]bool{}
 		for _, pa := range ep.PrivAvailability {
 			m[pa.PrivId] = pa.IsGranted

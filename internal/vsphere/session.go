@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/fault"
+	vimsession "github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/soap"
@@ -63,15 +64,16 @@ func openSession(ctx context.Context, p *prepared) (*session, error) {
 	sc.UserAgent = userAgent
 
 	s := &session{p: p, start: time.Now(), soap: sc, counter: &checked{rt: sc, sec: p.secrets, server: p.url.Host}}
-	sci, err := methods.RetrieveServiceContent(ctx, s.counter, &types.RetrieveServiceContent{
-		This: vim25.ServiceInstance,
-	})
+	client, err := vim25.NewClient(ctx, s.counter)
 	if err != nil {
 		s.close(ctx)
 		return nil, s.fail(ctx, "connect", err)
 	}
-	content := sci.Returnval
-	s.client = &vim25.Client{Client: sc, RoundTripper: s.counter, ServiceContent: content}
+	// NewClient sets its soap.Client only when handed one; every request
+	// goes through s.counter all the same.
+	client.Client = sc
+	s.client = client
+	content := client.ServiceContent
 	// Some other SOAP service, or a vCenter with its session service down,
 	// has no session manager: nothing to log in to, and dereferencing would
 	// panic. Without a property collector or root folder nothing can be
@@ -90,6 +92,11 @@ func openSession(ctx context.Context, p *prepared) (*session, error) {
 		return nil, &NotVCenterError{Server: p.url.Host, Product: p.secrets.Server(content.About.FullName, maxServerText), Missing: missing}
 	}
 
+	// The one raw call (docs/vcenter.md, "What the charm accepts from a
+	// server"): session.Manager.Login keeps the UserSession it gets to
+	// itself, and reading it back (UserSession) is one more request per
+	// check; the answer's Key and UserName are needed here, the Key to tell
+	// a login from an answer that logged nothing in.
 	login, err := methods.Login(ctx, s.counter, &types.Login{
 		This:     *content.SessionManager,
 		UserName: p.target.User,
@@ -124,18 +131,26 @@ func (s *session) close(ctx context.Context) {
 		return
 	}
 	s.loggedIn = false
-	deadline := time.Now().Add(logoutGrace)
-	if d, ok := ctx.Deadline(); ok && d.After(deadline) && ctx.Err() == nil {
-		deadline = d
-	}
-	lctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-	defer cancel()
-	// A failed logout leaves nothing for the caller to do: the session idles
-	// out on the server side.
+	// Logged in means openSession found the session manager.
 	if s.client == nil || s.client.ServiceContent.SessionManager == nil {
 		return
 	}
-	_, _ = methods.Logout(lctx, s.counter, &types.Logout{This: *s.client.ServiceContent.SessionManager})
+	lctx, cancel := graceContext(ctx, logoutGrace)
+	defer cancel()
+	// A failed logout leaves nothing for the caller to do: the session idles
+	// out on the server side.
+	_ = vimsession.NewManager(s.client).Logout(lctx)
+}
+
+// graceContext is for cleanup that must happen even when ctx is done (a
+// logout, deleting a test disk): a context not canceled with ctx that ends
+// at ctx's deadline, or grace from now if that is later.
+func graceContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(grace)
+	if d, ok := ctx.Deadline(); ok && d.After(deadline) && ctx.Err() == nil {
+		deadline = d
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), deadline)
 }
 
 func (s *session) requests() int { return int(s.counter.n.Load()) }

@@ -344,7 +344,7 @@ func (s *session) volumePrivileges(ctx context.Context, ds *entity, rep *VolumeR
 		rep.PrivilegesErr = &PrivilegeQueryError{Server: s.p.url.Host, Unsupported: true}
 		return nil
 	}
-	granted, err := s.hasPrivileges(ctx, *authz, []types.ManagedObjectReference{ds.ref}, volumePrivileges)
+	granted, err := s.hasPrivileges(ctx, []types.ManagedObjectReference{ds.ref}, volumePrivileges)
 	if err != nil {
 		if !isFault(err) {
 			return s.fail(ctx, "check privileges", err)
@@ -396,16 +396,6 @@ func (s *session) stepErr(ctx context.Context, op string, err error) error {
 		return nil
 	}
 	return s.fail(ctx, op, err)
-}
-
-// graceContext is a context that is not canceled with ctx and ends at ctx's
-// deadline, or grace from now if that is later.
-func graceContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
-	deadline := time.Now().Add(grace)
-	if d, ok := ctx.Deadline(); ok && d.After(deadline) && ctx.Err() == nil {
-		deadline = d
-	}
-	return context.WithDeadline(context.WithoutCancel(ctx), deadline)
 }
 
 // testDiskName is a fresh name for a test disk: random, so that two tests
