@@ -5,7 +5,7 @@ BIN     := build/bin/vsphere-integrator
 FAKE    := build/bin/fakejuju
 PACK    := build/bin/charmpack
 # The architectures of manifest.yaml and charmcraft.yaml, as Juju names
-# them; `make charms` builds one archive for each (cmd/charmpack's tests
+# them; `make charms` builds one archive for each (tools/charmpack's tests
 # check they agree; docs/packaging.md).
 ARCHES  := amd64 arm64 s390x ppc64el riscv64
 # Go's name for one of them: Juju and Debian say ppc64el, Go ppc64le.
@@ -15,6 +15,11 @@ goarch   = $(patsubst ppc64el,ppc64le,$(1))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # The charm binary runs on any Ubuntu base: static, reproducible, stripped.
 GOBUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w"
+# The tools (pack, fake Juju, demo, bench, mdlint, the deployment driver)
+# are a module of their own, tools/, so the charm's go.mod holds only what
+# the charm and its unit tests import.
+TOOLBUILD := GOOS= GOARCH= $(GO) -C tools build
+MDLINT  := build/bin/mdlint
 
 .PHONY: all build charm charms charmpack fakejuju test test-unit test-consumer lint demo bench install clean FORCE
 all: charm
@@ -24,7 +29,7 @@ build:
 
 # A tool for this machine, whatever GOARCH the charm is built for.
 charmpack:
-	GOOS= GOARCH= $(GO) build -o $(PACK) ./cmd/charmpack
+	$(TOOLBUILD) -o $(CURDIR)/$(PACK) ./charmpack
 
 # The charm for this machine's architecture (or GOARCH's, when set):
 # charmpack reads the binary's and names only that one in the manifest.
@@ -44,26 +49,25 @@ vsphere-integrator_%.charm: charmpack FORCE
 FORCE:
 
 fakejuju:
-	$(GO) build -o $(FAKE) ./cmd/fakejuju
+	$(TOOLBUILD) -o $(CURDIR)/$(FAKE) ./fakejuju
 
 # Per-event cost of the packed charm, beside a trivial floor binary; the
 # same charm's relation hooks and quiet update-status at 10 to 5,000
 # related units; one vCenter check against 1,000 to 4,000 VMs with 10 to
-# 1,000 nodes (internal/vsphere BenchmarkCheckScale). The three tables of
-# tables of docs/performance.md, in about three minutes on 2 cores.
+# 1,000 nodes (internal/vsphere BenchmarkCheckScale): the three tables of
+# docs/performance.md, in about three minutes on 2 cores.
 bench: charm fakejuju
-	$(GO) build -o build/bin/floor ./cmd/charmbench/floor
-	$(GO) build -o build/bin/rss ./cmd/charmbench/rss
-	$(GO) build -o build/bin/toolclock ./cmd/charmbench/toolclock
-	$(GO) run ./cmd/charmbench -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -rss build/bin/rss -runs 20
-	$(GO) run ./cmd/charmbench -scale 10,100,1000,5000 -runs 5 -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -toolclock build/bin/toolclock
+	$(TOOLBUILD) -o $(CURDIR)/build/bin/ ./charmbench ./charmbench/floor ./charmbench/rss ./charmbench/toolclock
+	build/bin/charmbench -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -rss build/bin/rss -runs 20
+	build/bin/charmbench -scale 10,100,1000,5000 -runs 5 -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -toolclock build/bin/toolclock
 	$(GO) test -run '^$$' -bench CheckScale -benchtime 3x ./internal/vsphere > build/vcenter-bench.txt || { cat build/vcenter-bench.txt; exit 1; }
-	$(GO) run ./cmd/charmbench -vcenter build/vcenter-bench.txt
+	build/bin/charmbench -vcenter build/vcenter-bench.txt
 
 # The packed charm through a whole deployment's life, against a simulated
 # Juju and vCenter: the first thing to run on a new machine.
 demo: charm fakejuju
-	$(GO) run ./cmd/demo -charm $(CHARM) -fakejuju $(FAKE)
+	$(TOOLBUILD) -o $(CURDIR)/build/bin/demo ./demo
+	build/bin/demo -charm $(CHARM) -fakejuju $(FAKE)
 
 # Unit, simulator and process tests of the charm module, then the consumer
 # and end-to-end tests, which live in their own module (tests/) so the
@@ -71,16 +75,17 @@ demo: charm fakejuju
 #
 # go test prints each package's line in the order of the packages, so one
 # slow package holds back every line after it: the two slow ones
-# (cmd/charmpack cross-compiles the charm, tests/e2e runs the packed charm
+# (tools/charmpack cross-compiles the charm, tests/e2e runs the packed charm
 # through a deployment's life) run last, each announced with how long it
 # takes, and with -v so that each of their tests (and each step of the
 # lifecycle) shows as it ends.
 test: test-unit test-consumer
 
 test-unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/cmd/charmpack$$')
-	@echo "== cmd/charmpack: packs the charm and cross-compiles it for $(ARCHES): about 3 minutes on 2 cores"
-	$(GO) test -count=1 -v ./cmd/charmpack
+	$(GO) test -count=1 ./...
+	cd tools && $(GO) test -count=1 $$($(GO) list ./... | grep -v '/tools/charmpack$$')
+	@echo "== tools/charmpack: packs the charm and cross-compiles it for $(ARCHES): about 3 minutes on 2 cores"
+	cd tools && $(GO) test -count=1 -v ./charmpack
 
 test-consumer:
 	cd tests && $(GO) test -count=1 $$($(GO) list ./... | grep -v '/tests/e2e$$')
@@ -101,18 +106,22 @@ test-short:
 # broken one as raw pipes), and no file citing notes that are not in the
 # repository or a docs/ file that does not exist.
 lint:
-	@out=$$(gofmt -l cmd internal tests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd internal tools tests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd tools && $(GO) vet ./...
 	cd tests && $(GO) vet ./...
 	cd tests/csi && $(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	cd tools && $(GO) run $(STATICCHECK) ./...
 	cd tests && $(GO) run $(STATICCHECK) ./...
 	cd tests/csi && $(GO) run $(STATICCHECK) ./...
 	$(GO) mod tidy -diff
+	cd tools && $(GO) mod tidy -diff
 	cd tests && $(GO) mod tidy -diff
 	cd tests/csi && $(GO) mod tidy -diff
-	$(GO) run ./cmd/mdlint tables README.md docs/*.md
-	$(GO) run ./cmd/mdlint cites
+	$(TOOLBUILD) -o $(CURDIR)/$(MDLINT) ./mdlint
+	$(MDLINT) tables README.md docs/*.md
+	$(MDLINT) cites
 
 # For `charmcraft pack` (charmcraft.yaml's make part).
 install: build

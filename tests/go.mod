@@ -6,6 +6,7 @@ replace github.com/charmed-kubernetes/vsphere-integrator => ../
 
 require (
 	github.com/charmed-kubernetes/vsphere-integrator v0.0.0-00010101000000-000000000000
+	github.com/charmed-kubernetes/vsphere-integrator/tools v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.11.1
 	gopkg.in/gcfg.v1 v1.2.3
 	gopkg.in/yaml.v2 v2.4.0
@@ -85,3 +86,5 @@ require (
 	sigs.k8s.io/json v0.0.0-20221116044647-bc3834ca7abd // indirect
 	sigs.k8s.io/structured-merge-diff/v4 v4.4.1 // indirect
 )
+
+replace github.com/charmed-kubernetes/vsphere-integrator/tools => ../tools

@@ -28,7 +28,7 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/cloudconfig"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/scenario"
+	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
 )
 
 const repo = "../.."
@@ -55,18 +55,18 @@ func TestMain(m *testing.M) {
 type world struct {
 	t         *testing.T
 	ctx       context.Context
-	d         *scenario.Deployment
-	l         *scenario.Lifecycle
-	all       []scenario.Run
+	d         *deploy.Deployment
+	l         *deploy.Lifecycle
+	all       []deploy.Run
 	passwords []string
 	charmDir  []string // the unpacked charm's files, to see nothing is left behind
 }
 
 func newWorld(t *testing.T) *world {
-	d, err := scenario.New(built.charm, built.fakejuju, t.TempDir())
+	d, err := deploy.New(built.charm, built.fakejuju, t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(d.Close)
-	l, err := scenario.NewLifecycle(d)
+	l, err := deploy.NewLifecycle(d)
 	require.NoError(t, err)
 	w := &world{t: t, ctx: context.Background(), d: d, l: l, passwords: []string{d.VC.Password()}}
 	w.charmDir = listFiles(t, d.CharmDir)
@@ -75,7 +75,7 @@ func newWorld(t *testing.T) *world {
 
 // step runs one lifecycle step and checks what holds after every step:
 // each event exited 0, within its deadline.
-func (w *world) step(runs []scenario.Run, err error) []scenario.Run {
+func (w *world) step(runs []deploy.Run, err error) []deploy.Run {
 	w.t.Helper()
 	require.NoError(w.t, err)
 	for _, r := range runs {
@@ -117,7 +117,7 @@ func (w *world) consumers(want integration.Data) {
 			assert.Equal(w.t, want, got, app)
 			continue
 		}
-		got, err := integration.DecodeReactive([]integration.Relation{{ID: id, Units: map[string]integration.Databag{scenario.Unit: bag}}})
+		got, err := integration.DecodeReactive([]integration.Relation{{ID: id, Units: map[string]integration.Databag{deploy.Unit: bag}}})
 		require.NoError(w.t, err, app)
 		assert.Equal(w.t, want, got.Data, app)
 	}
@@ -130,7 +130,7 @@ func (w *world) data(datastore, password string) integration.Data {
 	}
 }
 
-func callsTo(runs []scenario.Run, tool string) []hooktoolstest.Call {
+func callsTo(runs []deploy.Run, tool string) []hooktoolstest.Call {
 	var out []hooktoolstest.Call
 	for _, r := range runs {
 		for _, c := range r.Calls {
@@ -142,7 +142,7 @@ func callsTo(runs []scenario.Run, tool string) []hooktoolstest.Call {
 	return out
 }
 
-func sessions(runs []scenario.Run) int {
+func sessions(runs []deploy.Run) int {
 	n := 0
 	for _, r := range runs {
 		n += r.Sessions
@@ -256,10 +256,10 @@ func TestLifecycle(t *testing.T) {
 	assert.NotContains(t, report, "nodes.vsphere-cloud-provider-0", "the subordinate on the integrator's machine is no node")
 
 	t.Log("3c. enable-disk-uuid: a dry run changes nothing, then the VM gets it")
-	vm := scenario.Nodes["kubernetes-worker/1"].VM
+	vm := deploy.Nodes["kubernetes-worker/1"].VM
 	runs = w.step(w.l.EnableDiskUUID(ctx))
 	for _, r := range runs {
-		assert.Empty(t, callsTo([]scenario.Run{r}, "action-fail"), r.Event)
+		assert.Empty(t, callsTo([]deploy.Run{r}, "action-fail"), r.Event)
 	}
 	dry := strings.Join(callsTo(runs[:1], "action-set")[0].Args, "\n")
 	assert.Contains(t, dry, "units.kubernetes-worker-1.result=would set disk.enableUUID = TRUE")
@@ -333,7 +333,7 @@ func TestLifecycle(t *testing.T) {
 	t.Log("9. actions: verify, refresh-credentials, cloud-config")
 	runs = w.step(w.l.Actions(ctx))
 	for _, r := range runs {
-		assert.Empty(t, callsTo([]scenario.Run{r}, "action-fail"), r.Event)
+		assert.Empty(t, callsTo([]deploy.Run{r}, "action-fail"), r.Event)
 	}
 	verify := callsTo(runs[:1], "action-set")
 	require.Len(t, verify, 1)
@@ -349,7 +349,7 @@ func TestLifecycle(t *testing.T) {
 	t.Log("9b. storage: a test volume made and deleted, StorageClasses that Kubernetes reads")
 	runs = w.step(w.l.Storage(ctx))
 	for _, r := range runs {
-		assert.Empty(t, callsTo([]scenario.Run{r}, "action-fail"), r.Event)
+		assert.Empty(t, callsTo([]deploy.Run{r}, "action-fail"), r.Event)
 	}
 	vol := strings.Join(callsTo(runs[:1], "action-set")[0].Args, "\n")
 	assert.Contains(t, vol, "left-behind=nothing")
@@ -414,7 +414,7 @@ func TestSwitchFromPythonCharm(t *testing.T) {
 	noSecretsLeaked(t, j, w.all, w.passwords)
 }
 
-func noSecretsLeaked(t *testing.T, j *hooktoolstest.Juju, runs []scenario.Run, passwords []string) {
+func noSecretsLeaked(t *testing.T, j *hooktoolstest.Juju, runs []deploy.Run, passwords []string) {
 	t.Helper()
 	var places []string
 	for _, c := range j.Calls {
@@ -462,7 +462,7 @@ func toolNames(calls []hooktoolstest.Call) []string {
 }
 
 // actionResult is one result key as the action's action-set call gave it.
-func actionResult(t *testing.T, runs []scenario.Run, key string) string {
+func actionResult(t *testing.T, runs []deploy.Run, key string) string {
 	t.Helper()
 	sets := callsTo(runs, "action-set")
 	require.NotEmpty(t, sets)
@@ -504,16 +504,16 @@ func TestCloudProviderDeployment(t *testing.T) {
 		nodes = j.AddRelation("nodes", "kubernetes-worker")
 	}))
 	w.l.Rels["vsphere-cloud-provider"] = cpi
-	var runs []scenario.Run
+	var runs []deploy.Run
 	run := func(name, rel, remote string) {
 		r, err := w.d.Hook(ctx, name, rel, remote)
-		runs = append(runs, w.step([]scenario.Run{r}, err)...)
+		runs = append(runs, w.step([]deploy.Run{r}, err)...)
 	}
 	run("clients-relation-created", cpi, "")
 	run("clients-relation-joined", cpi, "vsphere-cloud-provider/0")
 	run("nodes-relation-created", nodes, "")
 	for _, u := range []string{"kubernetes-worker/0", "kubernetes-worker/1"} {
-		n := scenario.Nodes[u]
+		n := deploy.Nodes[u]
 		require.NoError(t, w.d.Update(func(j *hooktoolstest.Juju) {
 			j.JoinUnit(nodes, u)
 			j.SetRemoteData(nodes, u, map[string]string{"ingress-address": n.Address, "private-address": n.Address})

@@ -6,7 +6,7 @@
 //
 // The same Juju serves unit tests in process (hooktools.New(j.Runner(), nil))
 // and, saved as JSON, the fakejuju binary that end-to-end tests put on PATH
-// (cmd/fakejuju), so both kinds of test exercise one behaviour.
+// (tools/fakejuju), so both kinds of test exercise one behaviour.
 //
 // Behaviour copied from Juju 3.6 (juju/juju worker/uniter/runner/jujuc, the
 // uniter's hook context in worker/uniter/runner/context, the uniter facade

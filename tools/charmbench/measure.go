@@ -18,7 +18,7 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/scenario"
+	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -26,7 +26,7 @@ import (
 //
 //  1. the packed charm runs through dispatch with the fake's tools on PATH:
 //     the wall, the calls, the bytes written and the state left;
-//  2. it runs again with cmd/charmbench/toolclock in front of each tool,
+//  2. it runs again with tools/charmbench/toolclock in front of each tool,
 //     which times every call of that run (W, and Σ of the calls);
 //  3. the floor replays the calls of 1, also through toolclock (R, and Σ
 //     of its calls), and a floor making no call starts and exits (F).
@@ -98,7 +98,7 @@ func (m *measurer) measure(ctx context.Context, ev scaleEvent) (scaleRow, error)
 		if _, _, _, err := m.from(ev); err != nil {
 			return r, err
 		}
-		timed, sum, err := m.timed(func() (scenario.Run, error) { return m.run(ctx, hook, rel, remote) })
+		timed, sum, err := m.timed(func() (deploy.Run, error) { return m.run(ctx, hook, rel, remote) })
 		if err != nil {
 			return r, err
 		}
@@ -117,7 +117,7 @@ func (m *measurer) measure(ctx context.Context, ev scaleEvent) (scaleRow, error)
 		if _, _, _, err := m.from(ev); err != nil {
 			return r, err
 		}
-		replay, replaySum, err := m.timed(func() (scenario.Run, error) {
+		replay, replaySum, err := m.timed(func() (deploy.Run, error) {
 			return d.Exec(ctx, "floor replay", []string{m.floor, "replay", m.callsPath}, hookEnv(hook, rel, remote))
 		})
 		if err != nil {
@@ -146,7 +146,7 @@ func (m *measurer) measure(ctx context.Context, ev scaleEvent) (scaleRow, error)
 
 // run runs the event as the unit agent does: a hook, or an action
 // started by the event's prepare.
-func (m *measurer) run(ctx context.Context, hook, rel, remote string) (scenario.Run, error) {
+func (m *measurer) run(ctx context.Context, hook, rel, remote string) (deploy.Run, error) {
 	if strings.HasPrefix(hook, actionPrefix) {
 		return m.b.d.Exec(ctx, hook, nil, hookEnv(hook, rel, remote))
 	}
@@ -165,9 +165,9 @@ func callsOf(calls []hooktoolstest.Call, tool string) []hooktoolstest.Call {
 
 // timed runs f with toolclock in front of the tools, and returns its run
 // and the sum of its calls' times.
-func (m *measurer) timed(f func() (scenario.Run, error)) (scenario.Run, time.Duration, error) {
+func (m *measurer) timed(f func() (deploy.Run, error)) (deploy.Run, time.Duration, error) {
 	if err := m.clock.on(); err != nil {
-		return scenario.Run{}, 0, err
+		return deploy.Run{}, 0, err
 	}
 	defer m.clock.off()
 	res, err := f()
@@ -274,17 +274,17 @@ func runCanned(ctx context.Context, hc hookenv.Context, key []byte, calls []reco
 	return nil
 }
 
-// toolClock puts cmd/charmbench/toolclock in front of the fake's tools
+// toolClock puts tools/charmbench/toolclock in front of the fake's tools
 // when on, and reads what it timed.
 type toolClock struct {
-	d               *scenario.Deployment
+	d               *deploy.Deployment
 	real, dir, file string
 }
 
 // installClock links every tool name in dir to toolclock and tells it,
 // beside the fake's state file, where the fakejuju binary is and where to
 // write.
-func installClock(d *scenario.Deployment, toolclock, fake, dir string) (*toolClock, error) {
+func installClock(d *deploy.Deployment, toolclock, fake, dir string) (*toolClock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

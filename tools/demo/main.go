@@ -16,7 +16,7 @@ import (
 	"strings"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/scenario"
+	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
 )
 
 func main() {
@@ -35,12 +35,12 @@ func run(ctx context.Context, w io.Writer, charm, fake string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	d, err := scenario.New(charm, fake, work)
+	d, err := deploy.New(charm, fake, work)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	l, err := scenario.NewLifecycle(d)
+	l, err := deploy.NewLifecycle(d)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ through its dispatch script, as a Juju unit agent runs it.
 
 	steps := []struct {
 		title string
-		do    func(context.Context) ([]scenario.Run, error)
+		do    func(context.Context) ([]deploy.Run, error)
 		rel   bool // print relation data after
 	}{
 		{"juju deploy vsphere-integrator --config datastore=LocalDS_0 (no trust yet)", l.Install, false},
@@ -65,29 +65,29 @@ through its dispatch script, as a Juju unit agent runs it.
 		{"juju integrate vsphere-integrator:clients with kubernetes-master:vsphere, kubernetes-worker:vsphere and vsphere-cloud-provider:vsphere-integration (a subordinate on the integrator's machine: no node)", l.Relate, true},
 		{"update-status looks at the new node VMs; juju run vsphere-integrator/0 check-prerequisites", l.CheckNodes, false},
 		{"juju run vsphere-integrator/0 enable-disk-uuid (dry run, then dry-run=false)", l.EnableDiskUUID, false},
-		{"juju config vsphere-integrator datastore=LocalDS_1", func(ctx context.Context) ([]scenario.Run, error) {
+		{"juju config vsphere-integrator datastore=LocalDS_1", func(ctx context.Context) ([]deploy.Run, error) {
 			return l.SetConfig(ctx, map[string]any{"datastore": "LocalDS_1"})
 		}, true},
-		{"vCenter password rotated + juju update-credential (no hook fires; update-status notices)", func(ctx context.Context) ([]scenario.Run, error) {
+		{"vCenter password rotated + juju update-credential (no hook fires; update-status notices)", func(ctx context.Context) ([]deploy.Run, error) {
 			return l.Rotate(ctx, "Rotated-Passw0rd")
 		}, true},
-		{"juju update-credential with a wrong password", func(ctx context.Context) ([]scenario.Run, error) {
+		{"juju update-credential with a wrong password", func(ctx context.Context) ([]deploy.Run, error) {
 			return l.UpdateCredential(ctx, "Typo-Passw0rd")
 		}, true},
-		{"juju update-credential with the right one again", func(ctx context.Context) ([]scenario.Run, error) {
+		{"juju update-credential with the right one again", func(ctx context.Context) ([]deploy.Run, error) {
 			return l.UpdateCredential(ctx, l.Password)
 		}, false},
 		{"vCenter stops answering (the check gives up at its 30 s deadline)", l.Hang, false},
 		{"vCenter answers again", l.Recover, false},
-		{`a password with " \ # ; and é`, func(ctx context.Context) ([]scenario.Run, error) {
+		{`a password with " \ # ; and é`, func(ctx context.Context) ([]deploy.Run, error) {
 			return l.Rotate(ctx, `Pa"ss\w#rd;é`)
 		}, true},
 		{"juju run vsphere-integrator/0 verify / refresh-credentials / cloud-config", l.Actions, false},
 		{"juju run vsphere-integrator/0 test-volume / storage-class / storage-class provisioner=in-tree", l.Storage, false},
-		{"Juju refuses relation-set while the folder changes: the hook fails (Juju keeps none of it), then Juju retries it", func(ctx context.Context) ([]scenario.Run, error) {
+		{"Juju refuses relation-set while the folder changes: the hook fails (Juju keeps none of it), then Juju retries it", func(ctx context.Context) ([]deploy.Run, error) {
 			return l.JujuFault(ctx, "relation-set", map[string]any{"folder": "/DC0/vm/juju-kubernetes"})
 		}, true},
-		{"juju remove-relation vsphere-integrator vsphere-cloud-provider", func(ctx context.Context) ([]scenario.Run, error) {
+		{"juju remove-relation vsphere-integrator vsphere-cloud-provider", func(ctx context.Context) ([]deploy.Run, error) {
 			return l.RemoveRelation(ctx, "vsphere-cloud-provider")
 		}, false},
 		{"juju remove-application vsphere-integrator", l.Remove, false},
@@ -132,11 +132,11 @@ On a real deployment:
 
 type printer struct {
 	w io.Writer
-	d *scenario.Deployment
-	l *scenario.Lifecycle
+	d *deploy.Deployment
+	l *deploy.Lifecycle
 }
 
-func (p *printer) runs(runs []scenario.Run) error {
+func (p *printer) runs(runs []deploy.Run) error {
 	for _, r := range runs {
 		fmt.Fprintf(p.w, "   %-40s exit %d  %6s  %2d hook-tool calls  %d vCenter session(s)\n",
 			r.Event, r.ExitCode, r.Wall.Round(1e6), len(r.Calls), r.Sessions)
@@ -156,7 +156,7 @@ func (p *printer) runs(runs []scenario.Run) error {
 
 // action prints an action's outcome from the calls it made (the fake Juju
 // keeps only the last action's results).
-func (p *printer) action(r scenario.Run) {
+func (p *printer) action(r deploy.Run) {
 	for _, c := range r.Calls {
 		switch c.Tool {
 		case "action-fail":

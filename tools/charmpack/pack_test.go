@@ -52,8 +52,8 @@ func buildAll() (func(*testing.M) int, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("%v: %s", err, out)
 	}
-	build = exec.Command("go", "build", "-o", fake, "./cmd/fakejuju")
-	build.Dir = repo
+	build = exec.Command("go", "build", "-o", fake, "./fakejuju")
+	build.Dir = filepath.Join(repo, "tools") // a module of its own
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("%v: %s", err, out)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/scenario"
+	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -135,7 +135,7 @@ type scaleRow struct {
 
 // scaleBuild is the unit and its relations, grown to any number of units.
 type scaleBuild struct {
-	d   *scenario.Deployment
+	d   *deploy.Deployment
 	j   *hooktoolstest.Juju // the fake's state as the charm left it
 	key []byte
 	// clients and nodes are the two relations' ids.
@@ -153,7 +153,7 @@ func unitData(addr string) map[string]string {
 }
 
 // newScaleBuild installs, trusts and relates the unit through dispatch.
-func newScaleBuild(ctx context.Context, d *scenario.Deployment) (*scaleBuild, error) {
+func newScaleBuild(ctx context.Context, d *deploy.Deployment) (*scaleBuild, error) {
 	b := &scaleBuild{d: d}
 	if err := d.Update(func(j *hooktoolstest.Juju) {
 		j.SetConfig(map[string]any{"datastore": "LocalDS_0"})
@@ -191,7 +191,7 @@ func newScaleBuild(ctx context.Context, d *scenario.Deployment) (*scaleBuild, er
 }
 
 // ok turns an event that exited non-zero into an error.
-func ok(r scenario.Run, err error) error {
+func ok(r deploy.Run, err error) error {
 	if err != nil {
 		return err
 	}
@@ -298,9 +298,9 @@ func (b *scaleBuild) learn(before map[string]string, rel, unit, addr string) err
 // ("action <name>").
 func hookContext(charmDir, name, rel, remote string) hookenv.Context {
 	if action, ok := strings.CutPrefix(name, actionPrefix); ok {
-		return hookenv.Context{Kind: hookenv.KindAction, Name: action, ActionName: action, CharmDir: charmDir, Unit: scenario.Unit, ModelName: "kubernetes"}
+		return hookenv.Context{Kind: hookenv.KindAction, Name: action, ActionName: action, CharmDir: charmDir, Unit: deploy.Unit, ModelName: "kubernetes"}
 	}
-	hc := hookenv.Context{Kind: hookenv.KindHook, Name: name, CharmDir: charmDir, Unit: scenario.Unit, ModelName: "kubernetes"}
+	hc := hookenv.Context{Kind: hookenv.KindHook, Name: name, CharmDir: charmDir, Unit: deploy.Unit, ModelName: "kubernetes"}
 	if endpoint, event, ok := hc.RelationHook(); ok {
 		hc.RelationEndpoint, hc.RelationID = endpoint, rel
 		hc.RemoteUnit = remote
@@ -388,7 +388,7 @@ func runScale(ctx context.Context, w io.Writer, o scaleOptions) error {
 			return err
 		}
 	}
-	d, err := scenario.New(o.charm, o.fake, work)
+	d, err := deploy.New(o.charm, o.fake, work)
 	if err != nil {
 		return err
 	}
@@ -501,7 +501,7 @@ const (
 func writeScaleTable(w io.Writer, rows []scaleRow, runs int) {
 	fmt.Fprintf(w, "Median of %d runs per event and size: the packed charm run as a process through dispatch, the fake Juju's\n", runs)
 	fmt.Fprintf(w, "hook tools on PATH; the units split between clients (kubernetes-worker) and nodes (kubernetes-control-plane).\n")
-	fmt.Fprintf(w, "Charm's own: the wall less its hook-tool calls, each timed in the same run (cmd/charmbench/toolclock).\n")
+	fmt.Fprintf(w, "Charm's own: the wall less its hook-tool calls, each timed in the same run (tools/charmbench/toolclock).\n")
 	fmt.Fprintf(w, "Charm's code: the same event in process, its hook tools answered from a recording (no process start, no tools).\n")
 	fmt.Fprintf(w, "Counts are the least/median/most of the runs; the unit state as the controller counts it (BSON).\n\n")
 	fmt.Fprintf(w, "| related units | event | median wall | charm's own | charm's code | fake's cost per call | hook-tool calls | bytes written to unit state | largest unit-state value | unit state |\n")

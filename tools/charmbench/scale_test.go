@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/scenario"
+	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
 )
 
 func TestParseSizes(t *testing.T) {
@@ -119,7 +119,7 @@ func TestScaleTargets(t *testing.T) {
 
 func TestToolClockTotal(t *testing.T) {
 	dir := t.TempDir()
-	d := &scenario.Deployment{ToolsDir: "fake-tools"}
+	d := &deploy.Deployment{ToolsDir: "fake-tools"}
 	c := &toolClock{d: d, real: d.ToolsDir, dir: "clock-tools", file: filepath.Join(dir, "toolclock.log")}
 	require.NoError(t, c.on())
 	assert.Equal(t, "clock-tools", d.ToolsDir, "on: toolclock first on PATH")

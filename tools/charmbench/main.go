@@ -21,17 +21,17 @@ import (
 	"time"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/scenario"
+	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
 )
 
 func main() {
 	charm := flag.String("charm", "vsphere-integrator.charm", "the packed charm")
 	fake := flag.String("fakejuju", "build/bin/fakejuju", "the fake Juju binary")
 	floor := flag.String("floor", "build/bin/floor", "the floor binary")
-	rss := flag.String("rss", "build/bin/rss", "the peak-RSS wrapper (cmd/charmbench/rss)")
+	rss := flag.String("rss", "build/bin/rss", "the peak-RSS wrapper (tools/charmbench/rss)")
 	runs := flag.Int("runs", 20, "runs per event")
 	scale := flag.String("scale", "", "instead of the event table, the scale table at these numbers of related units (10,100,1000,5000)")
-	toolclock := flag.String("toolclock", "build/bin/toolclock", "the hook-tool timer of the scale table (cmd/charmbench/toolclock)")
+	toolclock := flag.String("toolclock", "build/bin/toolclock", "the hook-tool timer of the scale table (tools/charmbench/toolclock)")
 	profile := flag.String("scale-profile", "", "with -scale: a CPU profile of the charm's code at the largest size, into this file")
 	vcenter := flag.String("vcenter", "", "instead of the event table, the vCenter scale table from this file of `go test -bench CheckScale` output")
 	flag.Parse()
@@ -59,7 +59,7 @@ func main() {
 type event struct {
 	name    string
 	prepare func(i int) error
-	run     func(ctx context.Context) (scenario.Run, error)
+	run     func(ctx context.Context) (deploy.Run, error)
 }
 
 type row struct {
@@ -88,27 +88,27 @@ func run(ctx context.Context, w io.Writer, charm, fake, floor, rss string, n int
 	if rss, err = filepath.Abs(rss); err != nil {
 		return err
 	}
-	d, err := scenario.New(charm, fake, work)
+	d, err := deploy.New(charm, fake, work)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	d.RSSWrapper = rss
-	l, err := scenario.NewLifecycle(d)
+	l, err := deploy.NewLifecycle(d)
 	if err != nil {
 		return err
 	}
-	for _, step := range []func(context.Context) ([]scenario.Run, error){l.Install, l.Trust, l.Relate} {
+	for _, step := range []func(context.Context) ([]deploy.Run, error){l.Install, l.Trust, l.Relate} {
 		if _, err := step(ctx); err != nil {
 			return err
 		}
 	}
 	worker := l.Rels["kubernetes-worker"]
-	hook := func(name, rel, remote string) func(context.Context) (scenario.Run, error) {
-		return func(ctx context.Context) (scenario.Run, error) { return d.Hook(ctx, name, rel, remote) }
+	hook := func(name, rel, remote string) func(context.Context) (deploy.Run, error) {
+		return func(ctx context.Context) (deploy.Run, error) { return d.Hook(ctx, name, rel, remote) }
 	}
-	action := func(name string, params map[string]any) func(context.Context) (scenario.Run, error) {
-		return func(ctx context.Context) (scenario.Run, error) { return d.Action(ctx, name, params) }
+	action := func(name string, params map[string]any) func(context.Context) (deploy.Run, error) {
+		return func(ctx context.Context) (deploy.Run, error) { return d.Action(ctx, name, params) }
 	}
 	passwords := []string{"Bench-Passw0rd-A", "Bench-Passw0rd-B"}
 	events := []event{
@@ -188,7 +188,7 @@ func writeTable(w io.Writer, rows []row, n int, charmSize int64) {
 	fmt.Fprintf(w, "Median of %d runs per event; the packed charm run as a process through dispatch, the fake Juju's\n", n)
 	fmt.Fprintf(w, "hook tools on PATH, vcsim on loopback. Floor: a trivial binary making the same hook-tool calls.\n")
 	fmt.Fprintf(w, "Counts are the least/median/most of the runs.\n\n")
-	fmt.Fprintf(w, "Peak RSS: the hook process and the hook tools it waited for (ru_maxrss, measured by cmd/charmbench/rss).\n\n")
+	fmt.Fprintf(w, "Peak RSS: the hook process and the hook tools it waited for (ru_maxrss, measured by tools/charmbench/rss).\n\n")
 	fmt.Fprintf(w, "| event | median wall | floor | hook-tool calls | SOAP requests | vCenter sessions | peak RSS | floor RSS |\n")
 	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	var varied []row

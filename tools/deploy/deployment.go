@@ -3,7 +3,7 @@
 // first on PATH, and the govmomi simulator as vCenter over HTTPS with its own
 // user and password. The end-to-end tests, `make demo` and `make bench` all
 // drive a deployment through it, so they run the same thing.
-package scenario
+package deploy
 
 import (
 	"bytes"
@@ -43,7 +43,7 @@ type Deployment struct {
 	// HookTimeout bounds one event's process; the charm's own deadline is
 	// shorter, so hitting this is a failure of the charm.
 	HookTimeout time.Duration
-	// RSSWrapper, when set, is cmd/charmbench/rss: events run under it so
+	// RSSWrapper, when set, is tools/charmbench/rss: events run under it so
 	// that Run.MaxRSSKB is the event's own peak RSS (see that command for
 	// why measuring from here would not be).
 	RSSWrapper string
