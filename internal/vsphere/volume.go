@@ -12,7 +12,6 @@ import (
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
-	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -156,19 +155,51 @@ func TestVolume(ctx context.Context, t Target, sizeMiB int) (*VolumeReport, erro
 	return rep, err
 }
 
-// createState is what is known of the test disk.
-type createState int
+// testVolume is TestVolume's work inside the session: find the datastore,
+// then run the steps (privileges, mkdir, create, read the UUID back, delete)
+// in order until one fails; a disk that may exist then is cleaned up.
+func (s *session) testVolume(ctx context.Context, p *prepared, sizeMiB int) (*VolumeReport, error) {
+	v, err := s.newVolumeTest(ctx, p, sizeMiB)
+	if err != nil {
+		return nil, err
+	}
+	return v.rep, v.run(ctx)
+}
+
+// volumeTest is one run of TestVolume: where its disk goes, what is known of
+// the disk, and the report the steps fill in.
+type volumeTest struct {
+	s       *session
+	rep     *VolumeReport
+	sizeMiB int
+	// Where the disk goes: the datacenter (the managers take it with a
+	// datastore path), its name, the datastore, and the disk's path in it
+	// ("kubevols/vsphere-integrator-test-….vmdk").
+	dc        *object.Datacenter
+	dcName    string
+	datastore *entity
+	file      string
+	// disk is what is known of the test disk; createTask is the create
+	// task while disk is diskCreating.
+	disk       diskState
+	createTask types.ManagedObjectReference
+}
+
+// diskState is what is known of the test disk.
+type diskState int
 
 const (
-	notCreated   createState = iota // not asked for, or the request was refused
-	unanswered                      // asked for, answer lost: it may exist
-	running                         // the create task had not ended when last seen
-	createFailed                    // the create task failed
-	created
+	diskNone       diskState = iota // not asked for, or the request was refused
+	diskUnanswered                  // asked for, answer lost: it may exist
+	diskCreating                    // the create task had not ended when last seen
+	diskFailed                      // the create task failed
+	diskCreated
+	diskDeleted
 )
 
-// testVolume is TestVolume's work inside the session.
-func (s *session) testVolume(ctx context.Context, p *prepared, sizeMiB int) (rep *VolumeReport, err error) {
+// newVolumeTest finds the target's datacenter and datastore and names the
+// test disk; nothing is asked of vCenter but the inventory read.
+func (s *session) newVolumeTest(ctx context.Context, p *prepared, sizeMiB int) (*volumeTest, error) {
 	inv, err := s.readInventory(ctx, false)
 	if err != nil {
 		return nil, err
@@ -187,152 +218,169 @@ func (s *session) testVolume(ctx context.Context, p *prepared, sizeMiB int) (rep
 	}
 	dsInfo := datastoreInfo(r.datastore)
 	file := VolumeDir + "/" + name
-	path := datastorePath(dsInfo.Name, file)
-	dc := r.datacenter.ref
-	rep = &VolumeReport{Server: p.url.Host, Datastore: dsInfo, Path: path, SizeMiB: sizeMiB}
-	step := func(name string, f func() error) error {
-		start := time.Now()
-		err := f()
-		rep.Steps = append(rep.Steps, VolumeStep{Name: name, Elapsed: time.Since(start), Err: err})
+	return &volumeTest{
+		s:         s,
+		rep:       &VolumeReport{Server: p.url.Host, Datastore: dsInfo, Path: datastorePath(dsInfo.Name, file), SizeMiB: sizeMiB},
+		sizeMiB:   sizeMiB,
+		dc:        object.NewDatacenter(s.client, r.datacenter.ref),
+		dcName:    r.datacenter.name,
+		datastore: r.datastore,
+		file:      file,
+	}, nil
+}
+
+// run runs the steps. A step that fails ends the test with a *VolumeError
+// naming it (the privileges excepted: their error is returned as it is);
+// then a disk that may exist is deleted (cleanUp) and, if it cannot be, the
+// error names it.
+func (v *volumeTest) run(ctx context.Context) error {
+	if err := v.step(ctx, StepPrivileges, func(ctx context.Context) error {
+		return v.s.volumePrivileges(ctx, v.datastore, v.rep)
+	}); err != nil {
 		return err
 	}
-	failed := func(err error) error {
-		ve := &VolumeError{Path: path, Err: err}
-		if n := len(rep.Steps); n > 0 {
-			ve.Step = rep.Steps[n-1].Name
-		}
-		return ve
-	}
-
-	if err := step(StepPrivileges, func() error { return s.volumePrivileges(ctx, r.datastore, rep) }); err != nil {
-		return rep, err
-	}
-
-	content := s.client.ServiceContent
+	// A server that is not vCenter may lack them; govmomi's managers would
+	// dereference nil.
+	content := v.s.client.ServiceContent
 	if content.FileManager == nil || content.VirtualDiskManager == nil {
-		err := fmt.Errorf("vCenter %s has no FileManager or VirtualDiskManager: it cannot create disks", p.url.Host)
-		return rep, &VolumeError{Path: path, Err: err}
+		err := fmt.Errorf("vCenter %s has no FileManager or VirtualDiskManager: it cannot create disks", v.rep.Server)
+		return &VolumeError{Path: v.rep.Path, Err: err}
 	}
-	if err := step(StepDirectory, func() error {
-		_, err := methods.MakeDirectory(ctx, s.counter, &types.MakeDirectory{
-			This:                    *content.FileManager,
-			Name:                    datastorePath(dsInfo.Name, VolumeDir),
-			Datacenter:              &dc,
-			CreateParentDirectories: types.NewBool(true),
-		})
-		if isFault(err) && fault.Is(err, &types.FileAlreadyExists{}) {
-			return nil // there from an earlier volume: what we want
+	for _, st := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{StepDirectory, v.makeDirectory},
+		{StepCreate, v.createDisk},
+		{StepRead, v.readUUID},
+		{StepDelete, v.deleteDisk},
+	} {
+		err := v.step(ctx, st.name, func(ctx context.Context) error { return v.s.stepErr(ctx, st.name, st.run(ctx)) })
+		if err == nil {
+			continue
 		}
-		return s.stepErr(ctx, StepDirectory, err)
-	}); err != nil {
-		return rep, failed(err)
+		failed := &VolumeError{Step: st.name, Path: v.rep.Path, Err: err}
+		if v.disk != diskNone && v.disk != diskDeleted {
+			v.rep.Leftover = v.cleanUp(ctx)
+			failed.Leftover = v.rep.Leftover
+		}
+		return failed
 	}
+	return nil
+}
 
-	state := notCreated
-	var task *types.ManagedObjectReference
-	deleted := false
-	defer func() {
-		if state == notCreated || deleted {
-			return
-		}
-		// ctx may be done: the cleanup gets a context of its own.
-		gctx, cancel := graceContext(ctx, cleanupGrace)
-		defer cancel()
-		var left *Leftover
-		_ = step(StepCleanup, func() error {
-			if state == running {
-				switch taskErr, err := s.waitTask(gctx, *task); {
-				case err != nil:
-				case taskErr != nil:
-					state = createFailed
-				default:
-					state = created
-				}
-			}
-			derr := s.deleteDisk(gctx, path, dc)
-			switch {
-			case derr == nil:
-				return nil
-			case fault.Is(derr, &types.FileNotFound{}) && state != unanswered && state != running:
-				return nil // never created, or gone already
-			}
-			left = &Leftover{
-				Datacenter: r.datacenter.name, Datastore: dsInfo.Name, File: file, Path: path,
-				Uncertain: state != created,
-			}
-			if fault.Is(derr, &types.FileNotFound{}) {
-				// Not there now; but a create vCenter never answered
-				// for, or one still running, may yet make it.
-				return errors.New("disk not found, but its creation may still complete")
-			}
-			left.Err = s.stepErr(gctx, StepCleanup, derr)
-			return left.Err
-		})
-		rep.Leftover = left
-		if left != nil {
-			var ve *VolumeError
-			if errors.As(err, &ve) {
-				ve.Leftover = left
-			}
-		}
-	}()
+// step runs one step and adds it, with how long it took, to the report.
+func (v *volumeTest) step(ctx context.Context, name string, f func(context.Context) error) error {
+	start := time.Now()
+	err := f(ctx)
+	v.rep.Steps = append(v.rep.Steps, VolumeStep{Name: name, Elapsed: time.Since(start), Err: err})
+	return err
+}
 
-	if err := step(StepCreate, func() error {
-		state = unanswered
-		res, err := methods.CreateVirtualDisk_Task(ctx, s.counter, &types.CreateVirtualDisk_Task{
-			This:       *content.VirtualDiskManager,
-			Name:       path,
-			Datacenter: &dc,
-			Spec: &types.FileBackedVirtualDiskSpec{
-				VirtualDiskSpec: types.VirtualDiskSpec{
-					DiskType:    string(types.VirtualDiskTypeThin),
-					AdapterType: string(types.VirtualDiskAdapterTypeLsiLogic),
-				},
-				CapacityKb: int64(sizeMiB) * 1024,
-			},
-		})
-		if err != nil {
-			if isFault(err) {
-				state = notCreated // refused: no task, no disk
-			}
-			return s.stepErr(ctx, StepCreate, err)
+// makeDirectory makes sure the folder kubevols exists.
+func (v *volumeTest) makeDirectory(ctx context.Context) error {
+	dir := datastorePath(v.rep.Datastore.Name, VolumeDir)
+	err := object.NewFileManager(v.s.client).MakeDirectory(ctx, dir, v.dc, true)
+	if isFault(err) && fault.Is(err, &types.FileAlreadyExists{}) {
+		return nil // there from an earlier volume: what we want
+	}
+	return err
+}
+
+// createDisk creates the thin test disk and waits for the task.
+func (v *volumeTest) createDisk(ctx context.Context) error {
+	v.disk = diskUnanswered
+	task, err := object.NewVirtualDiskManager(v.s.client).CreateVirtualDisk(ctx, v.rep.Path, v.dc, &types.FileBackedVirtualDiskSpec{
+		VirtualDiskSpec: types.VirtualDiskSpec{
+			DiskType:    string(types.VirtualDiskTypeThin),
+			AdapterType: string(types.VirtualDiskAdapterTypeLsiLogic),
+		},
+		CapacityKb: int64(v.sizeMiB) * 1024,
+	})
+	if err != nil {
+		if isFault(err) {
+			v.disk = diskNone // refused: no task, no disk
 		}
-		task, state = &res.Returnval, running
-		taskErr, err := s.waitTask(ctx, *task)
+		return err
+	}
+	v.disk, v.createTask = diskCreating, task.Reference()
+	return v.waitCreated(ctx)
+}
+
+// waitCreated waits for the create task and notes how it ended; when
+// asking fails the disk stays diskCreating.
+func (v *volumeTest) waitCreated(ctx context.Context) error {
+	taskErr, err := v.s.waitTask(ctx, v.createTask)
+	switch {
+	case err != nil:
+		return err
+	case taskErr != nil:
+		v.disk = diskFailed
+		return taskErr
+	}
+	v.disk = diskCreated
+	return nil
+}
+
+// readUUID reads the disk's UUID back, as the provisioner does.
+func (v *volumeTest) readUUID(ctx context.Context) error {
+	uuid, err := object.NewVirtualDiskManager(v.s.client).QueryVirtualDiskUuid(ctx, v.rep.Path, v.dc)
+	if err != nil {
+		return err
+	}
+	v.rep.UUID = v.s.p.secrets.Server(uuid, maxServerText)
+	return nil
+}
+
+// deleteDisk deletes the disk (descriptor and extents) and waits for the
+// task.
+func (v *volumeTest) deleteDisk(ctx context.Context) error {
+	task, err := object.NewVirtualDiskManager(v.s.client).DeleteVirtualDisk(ctx, v.rep.Path, v.dc)
+	if err != nil {
+		return err
+	}
+	taskErr, err := v.s.waitTask(ctx, task.Reference())
+	if err == nil {
+		err = taskErr
+	}
+	if err == nil {
+		v.disk = diskDeleted
+	}
+	return err
+}
+
+// cleanUp, the step StepCleanup, deletes a disk a failed step may have left,
+// with a context that outlives ctx by up to cleanupGrace (ctx may be done).
+// It returns what is left behind, nil when nothing is.
+func (v *volumeTest) cleanUp(ctx context.Context) *Leftover {
+	ctx, cancel := graceContext(ctx, cleanupGrace)
+	defer cancel()
+	var left *Leftover
+	_ = v.step(ctx, StepCleanup, func(ctx context.Context) error {
+		if v.disk == diskCreating {
+			_ = v.waitCreated(ctx) // its outcome tells what a delete's answer means
+		}
+		err := v.deleteDisk(ctx)
+		uncertain := v.disk == diskUnanswered || v.disk == diskCreating
 		switch {
-		case err != nil:
-			return s.stepErr(ctx, StepCreate, err)
-		case taskErr != nil:
-			state = createFailed
-			return s.stepErr(ctx, StepCreate, taskErr)
+		case err == nil:
+			return nil
+		case fault.Is(err, &types.FileNotFound{}) && !uncertain:
+			return nil // never created, or gone already
 		}
-		state = created
-		return nil
-	}); err != nil {
-		return rep, failed(err)
-	}
-
-	if err := step(StepRead, func() error {
-		res, err := methods.QueryVirtualDiskUuid(ctx, s.counter, &types.QueryVirtualDiskUuid{
-			This: *content.VirtualDiskManager, Name: path, Datacenter: &dc,
-		})
-		if err != nil {
-			return s.stepErr(ctx, StepRead, err)
+		left = &Leftover{
+			Datacenter: v.dcName, Datastore: v.rep.Datastore.Name, File: v.file, Path: v.rep.Path,
+			Uncertain: v.disk != diskCreated,
 		}
-		rep.UUID = s.p.secrets.Server(res.Returnval, maxServerText)
-		return nil
-	}); err != nil {
-		return rep, failed(err)
-	}
-
-	if err := step(StepDelete, func() error {
-		err := s.deleteDisk(ctx, path, dc)
-		deleted = err == nil
-		return s.stepErr(ctx, StepDelete, err)
-	}); err != nil {
-		return rep, failed(err)
-	}
-	return rep, nil
+		if fault.Is(err, &types.FileNotFound{}) {
+			// Not there now; but a create vCenter never answered
+			// for, or one still running, may yet make it.
+			return errors.New("disk not found, but its creation may still complete")
+		}
+		left.Err = v.s.fail(ctx, StepCleanup, err)
+		return left.Err
+	})
+	return left
 }
 
 // volumePrivileges checks the privileges a disk takes on the datastore, in
@@ -364,20 +412,12 @@ func (s *session) volumePrivileges(ctx context.Context, ds *entity, rep *VolumeR
 	return nil
 }
 
-// deleteDisk deletes a virtual disk (descriptor and extents) and waits for
-// the task.
-func (s *session) deleteDisk(ctx context.Context, path string, dc types.ManagedObjectReference) error {
-	res, err := methods.DeleteVirtualDisk_Task(ctx, s.counter, &types.DeleteVirtualDisk_Task{
-		This: *s.client.ServiceContent.VirtualDiskManager, Name: path, Datacenter: &dc,
-	})
-	if err != nil {
-		return err
+// stepErr is fail for a volume step: nil stays nil.
+func (s *session) stepErr(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
 	}
-	taskErr, err := s.waitTask(ctx, res.Returnval)
-	if err != nil {
-		return err
-	}
-	return taskErr
+	return s.fail(ctx, op, err)
 }
 
 // waitTask waits for one task: taskErr is the task's failure, err a failure
@@ -388,14 +428,6 @@ func (s *session) waitTask(ctx context.Context, task types.ManagedObjectReferenc
 		return nil, err
 	}
 	return failed[task], nil
-}
-
-// stepErr is fail for a volume step: nil stays nil.
-func (s *session) stepErr(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return s.fail(ctx, op, err)
 }
 
 // testDiskName is a fresh name for a test disk: random, so that two tests
