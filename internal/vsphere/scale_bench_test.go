@@ -353,6 +353,8 @@ func checkByIP(ctx context.Context, t Target) (*Report, error) {
 				continue
 			}
 			asked[ip] = true
+			// Raw: the references are what is compared; object.SearchIndex wraps
+			// each in an object.
 			res, err := methods.FindAllByIp(ctx, s.counter, &types.FindAllByIp{
 				This: *s.client.ServiceContent.SearchIndex, Datacenter: &r.datacenter.ref, Ip: ip, VmSearch: true,
 			})
