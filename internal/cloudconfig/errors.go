@@ -28,9 +28,6 @@ var (
 	// "<server>.password", and Kubernetes only accepts letters, digits,
 	// '-', '_' and '.' in a Secret key, 253 characters at most.
 	ErrSecretKey = errors.New("cannot form a Kubernetes Secret key (<server>.username allows only letters, digits, '-', '_' and '.', at most 253 characters)")
-	// errNotVMwareSerial: the DMI product serial is not VMware's, so the
-	// node is not a VMware VM (or the serial was mangled).
-	errNotVMwareSerial = errors.New("not a VMware product serial")
 	// errUnknownFormat: Options.Format is none of the formats.
 	errUnknownFormat = errors.New("unknown format")
 )

@@ -12,6 +12,7 @@ import (
 	"k8s.io/legacy-cloud-providers/vsphere"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/cloudconfig"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers/consumerstest"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
 )
 
@@ -217,7 +218,7 @@ func TestCPIReadsBackWithYAMLv2(t *testing.T) {
 }
 
 func TestProviderIDReadsBack(t *testing.T) {
-	id, err := cloudconfig.ProviderID("VMware-42 28 13 f5 0b d4 4c 3e-8f 39 d2 6f 1c 05 b7 0d\n")
+	id, err := consumerstest.ProviderID("VMware-42 28 13 f5 0b d4 4c 3e-8f 39 d2 6f 1c 05 b7 0d\n")
 	if err != nil {
 		t.Fatal(err)
 	}
