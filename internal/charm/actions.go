@@ -16,34 +16,16 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
-// runAction runs one action. Whatever goes wrong after it started ends in
-// action-fail with the reason; an error is returned (and the action exits
-// non-zero) only when even action-fail cannot run.
+// runAction runs the event's action. Whatever goes wrong after it started
+// ends in action-fail with the reason; an error is returned (and the action
+// exits non-zero) only when even action-fail cannot run.
 func (c *Charm) runAction(ctx context.Context) error {
-	var err error
-	switch c.hc.ActionName {
-	case "verify":
-		err = c.verifyAction(ctx)
-	case "refresh-credentials":
-		err = c.refreshAction(ctx)
-	case "cloud-config":
-		err = c.cloudConfigAction(ctx)
-	case "check-prerequisites":
-		err = c.checkPrerequisitesAction(ctx)
-	case "enable-disk-uuid":
-		err = c.enableDiskUUIDAction(ctx)
-	case "storage-class":
-		err = c.storageClassAction(ctx)
-	case "test-volume":
-		err = c.testVolumeAction(ctx)
-	default:
-		err = c.tools.ActionFail(ctx, "unknown action "+c.hc.ActionName)
-	}
+	err := c.plan.run(c, ctx)
 	if err == nil {
 		return nil
 	}
 	msg := "cannot talk to Juju: " + err.Error()
-	fmt.Fprintf(c.stderr, "vsphere-integrator: %s: %s\n", c.hc.ActionName, msg)
+	fmt.Fprintf(c.stderr, "vsphere-integrator: %s: %s\n", c.plan.event, msg)
 	c.log(ctx, hooktools.LevelError, msg)
 	if ferr := c.tools.ActionFail(ctx, msg); ferr != nil {
 		return fmt.Errorf("%w (and action-fail failed: %v)", err, ferr)
@@ -51,11 +33,16 @@ func (c *Charm) runAction(ctx context.Context) error {
 	return nil
 }
 
+// unknownAction is an action actions.yaml has and this binary does not.
+func (c *Charm) unknownAction(ctx context.Context) error {
+	return c.tools.ActionFail(ctx, "unknown action "+c.plan.event)
+}
+
 // actionInputs reads the inputs an action works on. ok is false when the
 // action is over: a hook tool failed (err), or the inputs are unusable and
 // the action has failed saying why.
 func (c *Charm) actionInputs(ctx context.Context) (in inputs, ok bool, err error) {
-	if in, err = c.read(ctx); err != nil {
+	if in, err = c.read(ctx, readAll); err != nil {
 		return in, false, err
 	}
 	if in.resolveErr != nil {
@@ -98,7 +85,7 @@ func (c *Charm) verifyAction(ctx context.Context) error {
 
 // refreshAction re-reads trust and config, checks now and republishes.
 func (c *Charm) refreshAction(ctx context.Context) error {
-	r, err := c.reconcile(ctx, checkNow, nil, false)
+	r, err := c.reconcile(ctx, c.plan)
 	if err != nil {
 		return err
 	}
@@ -196,7 +183,7 @@ func (c *Charm) publishedData(ctx context.Context) (integration.Data, string, er
 		}
 		return d, "published on " + ids[0], nil
 	}
-	in, err := c.read(ctx)
+	in, err := c.read(ctx, readAll)
 	if err != nil {
 		return integration.Data{}, "", err
 	}
@@ -214,7 +201,7 @@ func (c *Charm) publishedData(ctx context.Context) (integration.Data, string, er
 // reports per unit its VM and disk.enableUUID, per object the missing
 // privileges.
 func (c *Charm) checkPrerequisitesAction(ctx context.Context) error {
-	r, err := c.reconcile(ctx, checkNow, nil, true)
+	r, err := c.reconcile(ctx, c.plan)
 	if err != nil {
 		return err
 	}
@@ -257,7 +244,7 @@ func (c *Charm) enableDiskUUIDAction(ctx context.Context) error {
 		return err
 	}
 	st := in.state
-	if err := c.resyncNodes(ctx, st, st.nodesKnown); err != nil {
+	if err := c.resyncNodes(ctx, st, st.recorded); err != nil {
 		return err
 	}
 	related, err := c.nodesToCheck(ctx, st)

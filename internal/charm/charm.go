@@ -79,11 +79,10 @@ type Charm struct {
 	checkTimeout time.Duration
 	stderr       io.Writer
 	key          []byte
+	// plan is what the event does, decided once from its name (planFor).
+	plan plan
 	// relIDs caches relation-ids per endpoint for the event.
 	relIDs map[string][]string
-	// recheck: a unit leaving is named in the status in a way only a new
-	// check can restate (see leave).
-	recheck bool
 	// secrets are the event's secrets, shared with the hook tools, which
 	// redact them from everything they send.
 	secrets *redact.Secrets
@@ -91,7 +90,7 @@ type Charm struct {
 
 // New returns the charm for one event.
 func New(tools *hooktools.Tools, hc hookenv.Context, vc VCenter, o Options) *Charm {
-	c := &Charm{tools: tools, hc: hc, vc: vc, now: o.Now, checkTimeout: o.CheckTimeout, stderr: o.Stderr, key: o.Key, relIDs: map[string][]string{}}
+	c := &Charm{tools: tools, hc: hc, vc: vc, now: o.Now, checkTimeout: o.CheckTimeout, stderr: o.Stderr, key: o.Key, plan: planFor(hc), relIDs: map[string][]string{}}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -110,89 +109,16 @@ func New(tools *hooktools.Tools, hc hookenv.Context, vc VCenter, o Options) *Cha
 	return c
 }
 
-// checkPolicy says when an event checks against vCenter.
-type checkPolicy int
-
-const (
-	// checkIfChanged: only when the inputs differ from the last check.
-	checkIfChanged checkPolicy = iota
-	// checkIfStale: also when the last check failed, is old, or the nodes
-	// changed.
-	checkIfStale
-	// checkOnEvent: an event that usually means something changed
-	// (install, config-changed, upgrade): check, unless the credential is
-	// the one vCenter rejected less than loginBackoff ago.
-	checkOnEvent
-	// checkNow: the operator asked for it (an action).
-	checkNow
-)
-
-// hooks maps every handled hook outside relations to its check policy. A
-// hook not listed here (secret-*, pre-series-upgrade, ...) changes
-// nothing. stop and remove set the status decided from what is left (Juju
-// takes status-set in both: the unit is dying, not dead, until remove
-// ends); the charm keeps no files or processes besides its state key, so
-// they leave nothing behind by construction.
-var hooks = map[string]checkPolicy{
-	"stop":                    checkIfChanged,
-	"remove":                  checkIfChanged,
-	"install":                 checkOnEvent,
-	"config-changed":          checkOnEvent,
-	"upgrade-charm":           checkOnEvent,
-	"leader-elected":          checkOnEvent,
-	"update-status":           checkIfStale,
-	"leader-settings-changed": checkIfChanged,
-	"start":                   checkIfChanged,
-}
-
-// Run runs the event. An error means a hook tool failed: the caller exits
-// non-zero so that Juju retries the hook.
+// Run runs the event as its plan says. An error means a hook tool failed:
+// the caller exits non-zero so that Juju retries the hook.
 func (c *Charm) Run(ctx context.Context) error {
-	switch c.hc.Kind {
-	case hookenv.KindAction:
+	switch {
+	case c.plan.run == nil:
+		return nil
+	case c.plan.action:
 		return c.runAction(ctx)
-	case hookenv.KindHook:
-		if endpoint, event, ok := c.hc.RelationHook(); ok {
-			if endpoint != Endpoint && endpoint != NodesEndpoint {
-				return nil
-			}
-			return c.relationEvent(ctx, endpoint, event)
-		}
-		if policy, ok := hooks[c.hc.Name]; ok {
-			_, err := c.reconcile(ctx, policy, nil, false)
-			return err
-		}
 	}
-	return nil
-}
-
-func (c *Charm) relationEvent(ctx context.Context, endpoint, event string) error {
-	switch event {
-	case "created", "joined", "changed":
-		var rels []string
-		if endpoint == Endpoint {
-			rels = []string{c.hc.RelationID}
-		} else {
-			rels = []string{} // a nodes relation carries no data of ours
-		}
-		_, err := c.reconcile(ctx, checkIfChanged, rels, false)
-		return err
-	case "departed", "broken":
-		// What leaves is forgotten first (trackNodes), so that the status
-		// names neither the unit nor the relation's application.
-		_, err := c.reconcile(ctx, checkIfChanged, []string{}, false)
-		return err
-	}
-	return nil
-}
-
-// departing is the unit leaving in a relation-departed hook: Juju ≥ 2.8
-// names it in JUJU_DEPARTING_UNIT, and JUJU_REMOTE_UNIT is the same unit.
-func (c *Charm) departing() string {
-	if c.hc.DepartingUnit != "" {
-		return c.hc.DepartingUnit
-	}
-	return c.hc.RemoteUnit
+	return c.plan.run(c, ctx)
 }
 
 // maxStderr bounds one line the charm writes to stderr, which Juju copies

@@ -47,8 +47,8 @@ func TestJujuFaultsAreRetried(t *testing.T) {
 			e := newEnv(t)
 			e.trust()
 			rel := e.juju.AddRelation(Endpoint, "kubernetes-worker", "kubernetes-worker/0")
-			// Leave something for state-delete to delete: a record of an
-			// earlier release.
+			// Leave something for state-delete to delete: a key this
+			// version does not write, which unit state therefore drops.
 			e.juju.State = map[string]string{"status": "active|ready"}
 			before := e.juju.LocalData(rel)
 			e.juju.InjectFault(tt.tool, tt.fault)

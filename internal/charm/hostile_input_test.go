@@ -217,7 +217,7 @@ func TestStderrRedacted(t *testing.T) {
 	tools := hooktools.New(e.juju.Runner(), nil)
 	c := New(tools, hookenv.Context{Kind: hookenv.KindHook, Name: "config-changed", Unit: unit}, countingVCenter{e}, Options{Stderr: &buf, Key: e.key})
 	require.NoError(t, e.juju.BeginHook())
-	_, err := c.read(context.Background()) // registers the secrets
+	_, err := c.read(context.Background(), readAll) // registers the secrets
 	require.NoError(t, err)
 	require.NoError(t, e.juju.EndHook(0))
 	e.juju.InjectFault("juju-log", refused)

@@ -22,7 +22,7 @@ type inputs struct {
 // resolves the credentials. A hook tool that fails is returned, and so is a
 // credential-get that fails other than for want of `juju trust`: that is
 // Juju's trouble, and a retry of the hook is the remedy.
-func (c *Charm) read(ctx context.Context) (inputs, error) {
+func (c *Charm) read(ctx context.Context, how stateRead) (inputs, error) {
 	cfg, err := c.tools.ConfigGet(ctx)
 	if err != nil {
 		return inputs{}, err
@@ -40,7 +40,7 @@ func (c *Charm) read(ctx context.Context) (inputs, error) {
 	// A relation hook reads only the record: what it costs must not grow
 	// with the related units. Everything else reads the node keys too.
 	load := loadState
-	if c.isRelationHook() {
+	if how == readRecord {
 		load = loadRecord
 	}
 	st, err := load(ctx, c.tools)

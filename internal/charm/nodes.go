@@ -113,40 +113,38 @@ func relNum(id string) int {
 	return v
 }
 
-// trackNodes keeps the record of related units current. A relation-joined
-// or -changed hook reads its remote unit's address, one relation-get. The
-// units are listed again when asked (the prerequisite actions), which
-// reads only the addresses of units the record lacks, and in full (an
-// address per unit) only on upgrade-charm or when there is no record yet,
-// so that no other event pays a relation-get per unit.
-func (c *Charm) trackNodes(ctx context.Context, st *unitState, resync bool) error {
-	endpoint, event, ok := c.hc.RelationHook()
-	if ok && (event == "departed" || event == "broken") {
-		if err := c.leave(ctx, st, event); err != nil {
-			return err
-		}
+// trackNodes keeps the record of related units current, as the plan
+// says. A relation-joined or -changed hook reads its remote unit's
+// address, one relation-get. The units are listed again when the plan asks
+// (the prerequisite actions), which reads only the addresses of units the
+// record lacks, and in full (an address per unit) only on upgrade-charm or
+// when there is no record yet, so that no other event pays a relation-get
+// per unit. recheck reports that a unit leaving is named in the status in
+// a way only a new check can restate (see leave).
+func (c *Charm) trackNodes(ctx context.Context, st *unitState, p plan) (recheck bool, err error) {
+	if p.member == unitDeparted || p.member == relationBroken {
+		recheck = leave(st, p)
 	}
-	if !st.nodesKnown || c.hc.Name == "upgrade-charm" {
-		return c.resyncNodes(ctx, st, false)
+	switch {
+	case !st.recorded || p.nodes == nodesReread:
+		return recheck, c.resyncNodes(ctx, st, false)
+	case p.nodes == nodesRelisted:
+		return recheck, c.resyncNodes(ctx, st, true)
+	case p.member != relationCreated && p.member != unitJoined:
+		return recheck, nil
 	}
-	if resync {
-		return c.resyncNodes(ctx, st, true)
+	if p.recordApp {
+		st.setApp(p.rel.id, p.rel.app)
 	}
-	if !ok || (event != "created" && event != "joined" && event != "changed") {
-		return nil
+	if p.member == relationCreated || p.rel.unit == "" {
+		return recheck, nil
 	}
-	if endpoint == Endpoint {
-		st.setApp(c.hc.RelationID, c.hc.RemoteApp)
-	}
-	if event == "created" || c.hc.RemoteUnit == "" {
-		return nil
-	}
-	addr, err := c.remoteAddress(ctx, c.hc.RelationID, c.hc.RemoteUnit)
+	addr, err := c.remoteAddress(ctx, p.rel.id, p.rel.unit)
 	if err != nil {
-		return err
+		return false, err
 	}
-	st.setNode(c.hc.RelationID, c.hc.RemoteUnit, addr)
-	return nil
+	st.setNode(p.rel.id, p.rel.unit, addr)
+	return recheck, nil
 }
 
 // leave forgets what a relation-departed (a unit) or relation-broken (a
@@ -156,19 +154,20 @@ func (c *Charm) trackNodes(ctx context.Context, st *unitState, resync bool) erro
 // by later update-status hooks, see dropRelation), and the units leaving
 // are dropped from the node VMs the last check named. When the status
 // names one in a message that cannot be taken apart (a privilege missing
-// on its VM, a datastore its host lacks), this event checks again, so the
-// status is true now rather than at the next update-status.
-func (c *Charm) leave(ctx context.Context, st *unitState, event string) error {
+// on its VM, a datastore its host lacks), it reports recheck: this event
+// checks again, so the status is true now rather than at the next
+// update-status.
+func leave(st *unitState, p plan) (recheck bool) {
 	var gone leaving
-	id := c.hc.RelationID
-	if event == "departed" {
-		if gone.unit = c.departing(); gone.unit == "" {
-			return nil
+	id := p.rel.id
+	if p.member == unitDeparted {
+		if gone.unit = p.rel.unit; gone.unit == "" {
+			return false
 		}
 	} else {
 		gone.app = st.apps[id]
 		if gone.app == "" {
-			gone.app = c.hc.RemoteApp
+			gone.app = p.rel.app
 		}
 		// The same application still related on another relation keeps
 		// its units (a nodes relation's application is not recorded: the
@@ -181,29 +180,21 @@ func (c *Charm) leave(ctx context.Context, st *unitState, event string) error {
 		}
 	}
 	if rec := st.check; rec != nil && rec.Prereq != nil {
-		p := *rec.Prereq
-		pruned, named := p.forget(gone)
-		if named {
-			c.recheck = true
-			// Read before this event's deletions, which a later read
-			// would not see (they are written at the end of the event).
-			if err := st.loadNodes(ctx, c.tools); err != nil {
-				return err
-			}
-		}
+		pr := *rec.Prereq
+		pruned, named := pr.forget(gone)
+		recheck = named
 		if pruned {
 			v := *rec
-			v.Prereq = &p
+			v.Prereq = &pr
 			st.setCheck(v)
 		}
 	}
-	if event == "departed" {
-		delete(st.nodes[id], gone.unit)
-		st.changed[nodeKey(id, gone.unit)] = ""
-		return nil
+	if p.member == unitDeparted {
+		st.removeNode(id, gone.unit)
+	} else {
+		st.dropRelation(id)
 	}
-	st.dropRelation(id)
-	return nil
+	return recheck
 }
 
 // resyncNodes lists every related unit: a relation-ids per endpoint and a

@@ -235,6 +235,9 @@ func (l *unitList) remove(gone leaving) bool {
 		}
 	}
 	removed := len(l.Names) - len(kept)
+	if len(kept) == 0 {
+		kept = nil // encoded as no list, as the record decodes it
+	}
 	l.Names = kept
 	l.Total -= removed
 	return removed > 0

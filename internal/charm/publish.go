@@ -9,15 +9,20 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 )
 
-// publish writes the values on the given clients relations (all of them
-// when rels is nil), only the keys whose value differs from what is there.
-// What is there comes from unit state when this unit wrote it, else from
-// relation-get (a relation the Python charm, or a lost state, left behind).
-// It returns the keys written on at least one relation and the relations
-// written to.
-func (c *Charm) publish(ctx context.Context, st *unitState, rels []string, values map[string]string) (keys, written []string, err error) {
-	all := rels == nil
-	if all {
+// publish writes the values on the clients relations that where names
+// (p's own relation for publishThisRelation), only the keys whose value
+// differs from what is there. What is there comes from unit state when
+// this unit wrote it, else from relation-get (a relation the Python charm,
+// or a lost state, left behind). It returns the keys written on at least
+// one relation and the relations written to.
+func (c *Charm) publish(ctx context.Context, st *unitState, p plan, where publishScope, values map[string]string) (keys, written []string, err error) {
+	var rels []string
+	switch where {
+	case publishNone:
+		return nil, nil, nil
+	case publishThisRelation:
+		rels = []string{p.rel.id}
+	case publishAll:
 		if rels, err = c.relationIDs(ctx, Endpoint); err != nil {
 			return nil, nil, err
 		}
@@ -28,10 +33,8 @@ func (c *Charm) publish(ctx context.Context, st *unitState, rels []string, value
 		have, known := st.relKeys[id]
 		switch {
 		case known:
-		case c.hc.Name == Endpoint+"-relation-created" && id == c.hc.RelationID:
-			// A new relation: this unit's databag holds only what Juju
-			// wrote there (its addresses), none of our keys.
-			have = keyset{}
+		case p.fresh && id == p.rel.id:
+			have = keyset{} // a new relation: none of our keys there yet
 		default:
 			cur, err := c.tools.RelationGet(ctx, id, c.hc.Unit)
 			if errors.Is(err, hooktools.ErrRelationNotFound) {
@@ -62,7 +65,7 @@ func (c *Charm) publish(ctx context.Context, st *unitState, rels []string, value
 			st.setPublished(id, want)
 		}
 	}
-	if all {
+	if where == publishAll {
 		// Records of relations that no longer exist (broken while the unit
 		// was down) are dropped so state does not grow.
 		live := map[string]bool{}
@@ -77,7 +80,6 @@ func (c *Charm) publish(ctx context.Context, st *unitState, rels []string, value
 		for id := range st.apps {
 			if strings.HasPrefix(id, Endpoint+":") && !live[id] {
 				delete(st.apps, id)
-				st.dirty = true
 			}
 		}
 	}

@@ -23,24 +23,24 @@ type reconciled struct {
 	decision    decision
 }
 
-// reconcile runs the one path every hook takes. rels limits publishing to
-// those clients relations when the inputs did not change (a relation
-// event); nil means every clients relation. resync lists the related units
-// again instead of trusting the record the relation hooks keep. An error is
-// a hook tool that failed, and nothing of the event is to be kept.
-func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string, resync bool) (*reconciled, error) {
-	in, err := c.read(ctx)
+// reconcile runs the one path every hook takes, as the event's plan says:
+// read the inputs, bring the record of related units up to date, check
+// vCenter when due, publish, and set the status. An error is a hook tool
+// that failed, and nothing of the event is to be kept.
+func (c *Charm) reconcile(ctx context.Context, p plan) (*reconciled, error) {
+	in, err := c.read(ctx, p.read)
 	if err != nil {
 		return nil, err
 	}
 	st := in.state
-	if err := c.trackNodes(ctx, st, resync); err != nil {
+	recheck, err := c.trackNodes(ctx, st, p)
+	if err != nil {
 		return nil, err
 	}
 	r := &reconciled{inputs: in, decision: decision{resolveErr: in.resolveErr}}
 	var logs []string
 	if in.resolveErr == nil {
-		if logs, err = c.checkAndPublish(ctx, policy, rels, r); err != nil {
+		if logs, err = c.checkAndPublish(ctx, p, recheck, r); err != nil {
 			return nil, err
 		}
 	}
@@ -50,7 +50,7 @@ func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string
 		status, _ := statusFor(r.decision)
 		c.log(ctx, logLevel(status), strings.Join(logs, "; "))
 	}
-	if c.hc.Name == "update-status" {
+	if p.sweep {
 		st.sweep()
 	}
 	if err := c.setStatus(ctx, r.decision); err != nil {
@@ -65,12 +65,12 @@ func (c *Charm) reconcile(ctx context.Context, policy checkPolicy, rels []string
 // checkAndPublish is reconcile for usable inputs: check vCenter when due,
 // publish unless vCenter rejected them, and decide the status. It returns
 // the lines to log.
-func (c *Charm) checkAndPublish(ctx context.Context, policy checkPolicy, rels []string, r *reconciled) (logs []string, err error) {
+func (c *Charm) checkAndPublish(ctx context.Context, p plan, recheck bool, r *reconciled) (logs []string, err error) {
 	st, in := r.state, r.inputs
 	prev := st.check
 	hash := in.resolved.Hash(c.key)
 	newInputs := prev == nil || prev.Inputs != hash
-	if c.needCheck(policy, prev, hash, st) {
+	if c.needCheck(p.check, prev, hash, st, recheck) {
 		if err := st.loadNodes(ctx, c.tools); err != nil {
 			return nil, err
 		}
@@ -92,22 +92,21 @@ func (c *Charm) checkAndPublish(ctx context.Context, policy checkPolicy, rels []
 	} else {
 		r.decision.record = prev
 	}
+	where := p.publish
 	if newInputs {
-		rels = nil // new values: every relation
+		where = publishAll // new values: every relation
 	}
 	record := r.decision.record
 	if record.Outcome != outcomeRejected {
-		if r.changedKeys, r.relations, err = c.publish(ctx, st, rels, consumers.Published(in.resolved.Data).Encode()); err != nil {
+		if r.changedKeys, r.relations, err = c.publish(ctx, st, p, where, consumers.Published(in.resolved.Data).Encode()); err != nil {
 			return nil, err
 		}
-		// Publishing unchanged values to a new relation is routine, and a
-		// log line would cost a relation hook one more hook-tool call.
-		if len(r.changedKeys) > 0 && (newInputs || !c.isRelationHook()) {
+		if len(r.changedKeys) > 0 && (newInputs || !p.quiet) {
 			logs = append(logs, fmt.Sprintf("published %s on %s", strings.Join(r.changedKeys, ", "), strings.Join(r.relations, ", ")))
 		}
 	}
 	if r.checked && record.Outcome == outcomeVerified && record.Version != "" &&
-		(prev == nil || prev.Version != record.Version || c.hc.Name == "upgrade-charm") {
+		(prev == nil || prev.Version != record.Version || p.versionAlways) {
 		if err := c.tools.ApplicationVersionSet(ctx, record.Version); err != nil {
 			return nil, err
 		}
@@ -120,7 +119,7 @@ func (c *Charm) checkAndPublish(ctx context.Context, policy checkPolicy, rels []
 // failure does not fail the event: the line goes to stderr as well, which
 // Juju copies into the unit log.
 func (c *Charm) log(ctx context.Context, level hooktools.Level, msg string) {
-	line := c.hc.Name + ": " + msg
+	line := c.plan.event + ": " + msg
 	if err := c.tools.Log(ctx, level, line); err != nil {
 		fmt.Fprintf(c.stderr, "vsphere-integrator: %s: %s (juju-log failed: %v)\n", level, line, err)
 	}
@@ -146,9 +145,4 @@ func poolLog(p string) string {
 		return ""
 	}
 	return ", resource pool " + p
-}
-
-func (c *Charm) isRelationHook() bool {
-	_, _, ok := c.hc.RelationHook()
-	return ok
 }

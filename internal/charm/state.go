@@ -31,12 +31,6 @@ const (
 	stateNodePfx = "node:" // + relation id + " " + unit
 )
 
-// Keys of earlier releases, deleted when seen: the whole state was read
-// by every hook then.
-var oldStateKeys = []string{"check", "status", "nodes", "nodes-known"}
-
-var oldStatePrefixes = []string{"published:", "broken:"}
-
 // checkRecord is what the last check concluded, kept in unit state between
 // events. It holds keyed hashes, never a credential.
 type checkRecord struct {
@@ -66,7 +60,9 @@ type checkRecord struct {
 // retryAt is when a hook may try a rejected login again.
 func (r *checkRecord) retryAt() time.Time { return r.At.Add(loginBackoff) }
 
-// record is what every event needs to know, in one key.
+// record is what every event needs to know, in one key. Its presence
+// says that the node keys beside it are complete: a unit without one (new,
+// or its state lost) lists the related units once.
 type record struct {
 	Check *checkRecord `json:"check,omitempty"`
 	// Published is, per clients relation, the fingerprints of the values
@@ -75,46 +71,54 @@ type record struct {
 	// Apps is the remote application of each relation, for the consumer
 	// warnings.
 	Apps map[string]string `json:"apps,omitempty"`
-	// NodesKnown marks that the node keys are complete: without it (a unit
-	// upgraded from a release that did not keep them) they are listed once.
-	NodesKnown bool `json:"nodes-known,omitempty"`
 	// Broken are relations that are gone, whose node keys are left to be
 	// deleted a few at a time (see sweep).
 	Broken []string `json:"broken,omitempty"`
 }
 
-// unitState is the decoded unit state plus what this event changes in it.
+// unitState is the unit state as a value: decoded from what state-get
+// returned, changed by the event, and saved as the difference between its
+// encoding and what was read (save). Unit state holds exactly that
+// encoding: a key this version does not write is deleted when read.
 type unitState struct {
-	check      *checkRecord
-	relKeys    map[string]keyset // relation id → fingerprints of the values published there
-	apps       map[string]string // relation id → remote application
-	nodesKnown bool
-	broken     map[string]bool
+	check   *checkRecord
+	relKeys map[string]keyset // relation id → fingerprints of the values published there
+	apps    map[string]string // relation id → remote application
+	broken  map[string]bool
 	// nodes are the related units and their addresses, kept up to date by
 	// the relation hooks so that a check needs no relation-list or
-	// relation-get; read only when full.
+	// relation-get. Complete only when full; a relation hook that read
+	// only the record holds here the unit it recorded, if any.
 	nodes nodeSet
-	// full is whether the node keys were read (state-get of everything);
-	// a relation hook reads only the record.
+	// stale are the node keys of broken relations still in unit state,
+	// with their stored values: part of the value until sweep drops them.
+	stale map[string]string
+	// recorded: a record was read, so the node keys are complete.
+	recorded bool
+
+	// read is what state-get returned: every key when full, else the
+	// record, plus unread for each node key this event set or removed
+	// without reading it (its stored value, if any, is not known).
+	read map[string]string
+	// full is whether every key was read (state-get); a relation hook
+	// reads only the record.
 	full bool
-	// stale are node keys of broken relations, still to be deleted.
-	stale []string
-	// dirty: the record changed and is written back.
-	dirty   bool
-	changed map[string]string // node keys (and old keys) to write back; "" deletes
 }
+
+// unread stands in read for a key whose stored value was not read. It is no
+// value save writes (those are JSON or quoted), so the key always differs.
+const unread = "\x00"
 
 // keyset is a fingerprint per relation key: enough to tell which values
 // changed without keeping the values (the password among them).
 type keyset map[string]string
 
 func newUnitState() *unitState {
-	return &unitState{relKeys: map[string]keyset{}, apps: map[string]string{}, broken: map[string]bool{}, nodes: nodeSet{}, changed: map[string]string{}}
+	return &unitState{relKeys: map[string]keyset{}, apps: map[string]string{}, broken: map[string]bool{}, nodes: nodeSet{}, stale: map[string]string{}, read: map[string]string{}}
 }
 
 // loadRecord reads only the record: what a relation hook needs. With no
-// record yet (a new unit, or one upgraded from a release that kept other
-// keys) it reads everything instead.
+// record yet it reads everything instead.
 func loadRecord(ctx context.Context, tools *hooktools.Tools) (*unitState, error) {
 	raw, err := tools.StateGetKey(ctx, stateRecord)
 	if err != nil {
@@ -124,6 +128,7 @@ func loadRecord(ctx context.Context, tools *hooktools.Tools) (*unitState, error)
 		return loadState(ctx, tools)
 	}
 	s := newUnitState()
+	s.read[stateRecord] = raw
 	s.decodeRecord(raw)
 	return s, nil
 }
@@ -141,7 +146,8 @@ func loadState(ctx context.Context, tools *hooktools.Tools) (*unitState, error) 
 }
 
 // loadNodes adds the node keys to a state that has only the record: for a
-// relation hook that turns out to need a check.
+// relation hook that turns out to need a check. What the event already set
+// or removed stands.
 func (s *unitState) loadNodes(ctx context.Context, tools *hooktools.Tools) error {
 	if s.full {
 		return nil
@@ -161,6 +167,7 @@ func (s *unitState) decodeRecord(raw string) {
 	if raw == "" || json.Unmarshal([]byte(raw), &r) != nil {
 		return
 	}
+	s.recorded = true
 	if r.Check != nil && r.Check.Outcome.known() {
 		s.check = r.Check
 	}
@@ -170,39 +177,49 @@ func (s *unitState) decodeRecord(raw string) {
 	for id, app := range r.Apps {
 		s.apps[id] = app
 	}
-	s.nodesKnown = r.NodesKnown
 	for _, id := range r.Broken {
 		s.broken[id] = true
 	}
 }
 
+// decodeNodes takes the node keys from everything state-get returned,
+// keeping what the event set or removed before.
 func (s *unitState) decodeNodes(raw map[string]string) {
 	s.full = true
 	for k, v := range raw {
-		if rest, ok := strings.CutPrefix(k, stateNodePfx); ok {
-			rel, unit, ok := strings.Cut(rest, " ")
-			if s.broken[rel] {
-				s.stale = append(s.stale, k)
-				continue
-			}
-			if addr, err := strconv.Unquote(v); ok && err == nil {
-				if _, live := s.nodes[rel][unit]; !live {
-					s.nodes.set(rel, unit, addr)
-				}
-			}
+		was, touched := s.read[k]
+		s.read[k] = v
+		if touched && was == unread {
 			continue
 		}
-		if slices.Contains(oldStateKeys, k) || slices.ContainsFunc(oldStatePrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
-			s.changed[k] = ""
+		rest, ok := strings.CutPrefix(k, stateNodePfx)
+		if !ok {
+			continue
+		}
+		rel, unit, ok := strings.Cut(rest, " ")
+		switch addr, err := strconv.Unquote(v); {
+		case ok && s.broken[rel]:
+			s.stale[k] = v
+		case ok && err == nil:
+			s.nodes.set(rel, unit, addr)
 		}
 	}
-	sort.Strings(s.stale) // sweep deletes in a stable order
+	// A key the event touched that is not there needs no deleting.
+	for k, v := range s.read {
+		if v == unread {
+			delete(s.read, k)
+		}
+	}
 }
 
-func (s *unitState) setCheck(r checkRecord) {
-	s.check = &r
-	s.dirty = true
+// touch notes that the event sets or removes key without having read it.
+func (s *unitState) touch(key string) {
+	if _, ok := s.read[key]; !ok && !s.full {
+		s.read[key] = unread
+	}
 }
+
+func (s *unitState) setCheck(r checkRecord) { s.check = &r }
 
 func (s *unitState) setPublished(relID string, ks keyset) {
 	if ks == nil {
@@ -210,14 +227,12 @@ func (s *unitState) setPublished(relID string, ks keyset) {
 	} else {
 		s.relKeys[relID] = ks
 	}
-	s.dirty = true
 }
 
 // setApp records a relation's remote application.
 func (s *unitState) setApp(relID, app string) {
-	if app != "" && s.apps[relID] != app {
+	if app != "" {
 		s.apps[relID] = app
-		s.dirty = true
 	}
 }
 
@@ -237,48 +252,37 @@ func nodeKey(relID, unit string) string { return stateNodePfx + relID + " " + un
 
 // setNode records a related unit's address: one key per unit, so that a
 // relation hook writes the same few bytes however many units there are.
-// Without the node keys read, it writes the key whether or not it changed.
+// Without the node keys read, the key is written whether or not it
+// changed.
 func (s *unitState) setNode(relID, unit, addr string) {
-	if have, ok := s.nodes[relID][unit]; ok && have == addr {
-		return
-	}
+	s.touch(nodeKey(relID, unit))
 	s.nodes.set(relID, unit, addr)
-	s.changed[nodeKey(relID, unit)] = encodeAddr(addr)
+}
+
+// removeNode forgets a unit that left: one state-delete, nothing read.
+func (s *unitState) removeNode(relID, unit string) {
+	s.touch(nodeKey(relID, unit))
+	delete(s.nodes[relID], unit)
 }
 
 // dropRelation forgets a broken relation. Deleting its thousands of node
 // keys would take a state-delete each, so the relation is marked broken in
 // the record and sweep deletes its keys a few at a time.
 func (s *unitState) dropRelation(relID string) {
+	for u := range s.nodes[relID] {
+		if v, ok := s.read[nodeKey(relID, u)]; ok && v != unread {
+			s.stale[nodeKey(relID, u)] = v
+		}
+	}
 	delete(s.relKeys, relID)
 	delete(s.apps, relID)
 	delete(s.nodes, relID)
 	s.broken[relID] = true
-	s.dirty = true
 }
 
-// setNodes replaces the node keys with what the relations hold now,
-// writing only the difference. s must be full.
-func (s *unitState) setNodes(ns nodeSet) {
-	for rel, units := range s.nodes {
-		for u := range units {
-			if _, ok := ns[rel][u]; !ok {
-				s.changed[nodeKey(rel, u)] = ""
-			}
-		}
-	}
-	for rel, units := range ns {
-		for u, addr := range units {
-			if have, ok := s.nodes[rel][u]; !ok || have != addr {
-				s.changed[nodeKey(rel, u)] = encodeAddr(addr)
-			}
-		}
-	}
-	s.nodes = ns
-	if !s.nodesKnown {
-		s.nodesKnown, s.dirty = true, true
-	}
-}
+// setNodes replaces the related units with what the relations hold now.
+// s must be full.
+func (s *unitState) setNodes(ns nodeSet) { s.nodes = ns }
 
 // sweepBatch bounds the stale node keys one event deletes.
 const sweepBatch = 20
@@ -286,20 +290,22 @@ const sweepBatch = 20
 // sweep deletes up to sweepBatch node keys of broken relations, and
 // forgets the relations with none left. s must be full.
 func (s *unitState) sweep() {
-	n := min(len(s.stale), sweepBatch)
-	for _, k := range s.stale[:n] {
-		s.changed[k] = ""
+	keys := make([]string, 0, len(s.stale))
+	for k := range s.stale {
+		keys = append(keys, k)
 	}
-	s.stale = s.stale[n:]
+	sort.Strings(keys) // a stable order, batch after batch
+	for _, k := range keys[:min(len(keys), sweepBatch)] {
+		delete(s.stale, k)
+	}
 	left := map[string]bool{}
-	for _, k := range s.stale {
+	for k := range s.stale {
 		rel, _, _ := strings.Cut(k[len(stateNodePfx):], " ")
 		left[rel] = true
 	}
 	for rel := range s.broken {
 		if !left[rel] {
 			delete(s.broken, rel)
-			s.dirty = true
 		}
 	}
 }
@@ -308,28 +314,56 @@ func (s *unitState) sweep() {
 // address yet) is still a value: state-set with "" would delete the key.
 func encodeAddr(addr string) string { return strconv.Quote(addr) }
 
-// save writes what changed (one state-set, and a state-delete per deleted
-// key), or nothing.
+// encode is the state as unit-state keys: the record, a key per related
+// unit known, and the node keys of broken relations not swept yet.
+func (s *unitState) encode() (map[string]string, error) {
+	r := record{Check: s.check, Published: s.relKeys, Apps: s.apps}
+	for id := range s.broken {
+		r.Broken = append(r.Broken, id)
+	}
+	sort.Strings(r.Broken)
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode unit state record: %w", err)
+	}
+	out := map[string]string{stateRecord: string(b)}
+	for rel, units := range s.nodes {
+		for u, addr := range units {
+			out[nodeKey(rel, u)] = encodeAddr(addr)
+		}
+	}
+	for k, v := range s.stale {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// save writes the difference between the state and what was read: one
+// state-set of the keys whose value differs, and a state-delete per key
+// that is gone; nothing when they agree.
 func (s *unitState) save(ctx context.Context, tools *hooktools.Tools) error {
-	if s.dirty {
-		r := record{Check: s.check, Published: s.relKeys, Apps: s.apps, NodesKnown: s.nodesKnown}
-		for id := range s.broken {
-			r.Broken = append(r.Broken, id)
-		}
-		sort.Strings(r.Broken)
-		b, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("encode unit state record: %w", err)
-		}
-		s.changed[stateRecord] = string(b)
-	}
-	if len(s.changed) == 0 {
-		return nil
-	}
-	if err := tools.StateSet(ctx, s.changed); err != nil {
+	next, err := s.encode()
+	if err != nil {
 		return err
 	}
-	s.changed, s.dirty = map[string]string{}, false
+	diff := map[string]string{}
+	for k, v := range next {
+		if was, ok := s.read[k]; !ok || was != v {
+			diff[k] = v
+		}
+	}
+	for k := range s.read {
+		if _, ok := next[k]; !ok {
+			diff[k] = "" // StateSet deletes it
+		}
+	}
+	if len(diff) == 0 {
+		return nil
+	}
+	if err := tools.StateSet(ctx, diff); err != nil {
+		return err
+	}
+	s.read = next
 	return nil
 }
 
