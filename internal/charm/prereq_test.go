@@ -648,3 +648,20 @@ func TestTestVolumeAction(t *testing.T) {
 		}
 	})
 }
+
+// TestBrokenRelationsBounded: relations created and broken with no
+// update-status between them (the record lists each until a sweep) keep
+// the record bounded: past maxBroken a relation hook sweeps itself.
+func TestBrokenRelationsBounded(t *testing.T) {
+	e := newEnv(t)
+	e.trust()
+	e.hook("install")
+	for i := range 3 * maxBroken {
+		rel := e.juju.AddRelation(Endpoint, "app"+strconv.Itoa(i))
+		e.hook("clients-relation-created", rel)
+		e.juju.BreakRelation(rel)
+		e.hook("clients-relation-broken", rel)
+		e.juju.RemoveRelation(rel)
+		require.LessOrEqual(t, len(recordOf(t, e).Broken), maxBroken+1, "after %d relations", i+1)
+	}
+}

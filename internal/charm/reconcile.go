@@ -52,6 +52,15 @@ func (c *Charm) reconcile(ctx context.Context, p plan) (*reconciled, error) {
 	}
 	if p.sweep {
 		st.sweep()
+	} else if len(st.broken) > maxBroken {
+		// Relations broken faster than update-status sweeps would grow the
+		// record without bound (and past what state-set takes): read the
+		// node keys once and sweep here, which drops every broken relation
+		// that has none left.
+		if err := st.loadNodes(ctx, c.tools); err != nil {
+			return nil, err
+		}
+		st.sweep()
 	}
 	if err := c.setStatus(ctx, r.decision); err != nil {
 		return nil, err

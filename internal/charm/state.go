@@ -287,6 +287,10 @@ func (s *unitState) setNodes(ns nodeSet) { s.nodes = ns }
 // sweepBatch bounds the stale node keys one event deletes.
 const sweepBatch = 20
 
+// maxBroken bounds the broken relations the record lists before an event
+// other than update-status sweeps them (about 20 bytes each in the record).
+const maxBroken = 64
+
 // sweep deletes up to sweepBatch node keys of broken relations, and
 // forgets the relations with none left. s must be full.
 func (s *unitState) sweep() {
