@@ -7,6 +7,8 @@ import (
 	"testing"
 )
 
+// sample, withRelationKeys, without, with and checkDecodeErr are also in
+// consumerstest's tests, for the consumers' decodings.
 func sample() Data {
 	return Data{
 		VsphereIP: "vc.example.com", User: "k8s@vsphere.local", Password: `a"b\c#d;e`,
@@ -16,23 +18,12 @@ func sample() Data {
 
 func TestDecodeRoundTrip(t *testing.T) {
 	want := sample()
-	for name, decode := range map[string]func(Databag) (Data, error){
-		"wire":           Decode,
-		"cloud-provider": DecodeCloudProvider,
-		"reactive": func(b Databag) (Data, error) {
-			r, err := DecodeReactive([]Relation{{ID: "vsphere:1", Units: map[string]Databag{"vsphere-integrator/0": b}}})
-			return r.Data, err
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			got, err := decode(Databag(want.Encode()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != want {
-				t.Errorf("got %+v, want %+v", got, want)
-			}
-		})
+	got, err := Decode(Databag(want.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
 
@@ -62,60 +53,6 @@ func with(b Databag, kv ...string) Databag {
 	return c
 }
 
-func TestDecodeCloudProvider(t *testing.T) {
-	full := withRelationKeys(Databag(sample().Encode()))
-	tests := []struct {
-		name         string
-		bag          Databag
-		want         Data
-		missing, bad []string
-		errIs        []error
-	}{
-		{name: "all keys", bag: full, want: sample()},
-		{
-			name: "optional keys absent",
-			bag:  without(full, KeyDatastore, KeyFolder, KeyRespoolPath),
-			want: Data{VsphereIP: "vc.example.com", User: "k8s@vsphere.local", Password: `a"b\c#d;e`, Datacenter: "DC0"},
-		},
-		{
-			name: "optional null is absent",
-			bag:  with(full, KeyFolder, "null"),
-			want: func() Data { d := sample(); d.Folder = ""; return d }(),
-		},
-		{name: "nothing", bag: Databag{}, missing: []string{KeyDatacenter, KeyPassword, KeyUser, KeyVsphereIP}, errIs: []error{ErrMissing}},
-		{
-			// pydantic decodes every value it is given: "" is not JSON.
-			name: "empty raw value is not JSON", bag: with(full, KeyUser, "", KeyFolder, ""),
-			bad: []string{KeyFolder, KeyUser}, errIs: []error{ErrNotJSON},
-		},
-		{
-			name: "raw, not JSON", bag: with(full, KeyPassword, "secret", KeyDatastore, "ds1"),
-			bad: []string{KeyDatastore, KeyPassword}, errIs: []error{ErrNotJSON},
-		},
-		{
-			name: "not strings", bag: with(full, KeyVsphereIP, "10", KeyUser, "null", KeyFolder, "[1]", KeyDatacenter, "NaN"),
-			bad: []string{KeyDatacenter, KeyFolder, KeyUser, KeyVsphereIP}, errIs: []error{ErrNotString},
-		},
-		{
-			name: "missing and malformed together", bag: with(without(full, KeyVsphereIP), KeyPassword, "true"),
-			missing: []string{KeyVsphereIP}, bad: []string{KeyPassword}, errIs: []error{ErrMissing, ErrNotString},
-		},
-		{
-			name: "json whitespace is fine", bag: with(full, KeyUser, " \t\"u\"\r\n"),
-			want: func() Data { d := sample(); d.User = "u"; return d }(),
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeCloudProvider(tt.bag)
-			checkDecodeErr(t, err, ConsumerCloudProvider, tt.missing, tt.bad, tt.errIs)
-			if err == nil && got != tt.want {
-				t.Errorf("got %+v, want %+v", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestDecodeWire(t *testing.T) {
 	full := Databag(sample().Encode())
 	tests := []struct {
@@ -136,99 +73,6 @@ func TestDecodeWire(t *testing.T) {
 			checkDecodeErr(t, err, ConsumerWire, tt.missing, tt.bad, nil)
 			if err == nil && got != sample() {
 				t.Errorf("got %+v", got)
-			}
-		})
-	}
-}
-
-func TestDecodeReactive(t *testing.T) {
-	full := withRelationKeys(Databag(sample().Encode()))
-	other := Databag(Data{
-		VsphereIP: "other", User: "other", Password: "other", Datacenter: "other",
-		Datastore: "other", Folder: "other", RespoolPath: "other",
-	}.Encode())
-	tests := []struct {
-		name         string
-		rels         []Relation
-		want         Data
-		relation     string
-		source       map[string]string
-		verbatim     []string
-		missing, bad []string
-		errIs        []error
-	}{
-		{
-			name: "one unit", rels: []Relation{{ID: "vsphere:3", Units: map[string]Databag{"vi/0": full}}},
-			want: sample(), relation: "vsphere:3",
-		},
-		{
-			// Merged per key: the lowest unit name wins, but keys it lacks
-			// come from the others.
-			name: "units merged, lowest unit name first",
-			rels: []Relation{{ID: "vsphere:3", Units: map[string]Databag{
-				"vi/2": other,
-				"vi/1": without(full, KeyPassword),
-			}}},
-			want:     func() Data { d := sample(); d.Password = "other"; return d }(),
-			relation: "vsphere:3",
-			source:   map[string]string{KeyPassword: "vi/2", KeyUser: "vi/1"},
-		},
-		{
-			name: "unit names compare as strings: vi/10 before vi/9",
-			rels: []Relation{{ID: "vsphere:3", Units: map[string]Databag{"vi/9": other, "vi/10": full}}},
-			want: sample(), relation: "vsphere:3", source: map[string]string{KeyUser: "vi/10"},
-		},
-		{
-			name: "only the lowest relation id is read, compared as strings",
-			rels: []Relation{
-				{ID: "vsphere:9", Units: map[string]Databag{"vi/0": other}},
-				{ID: "vsphere:10", Units: map[string]Databag{"vi/0": full}},
-			},
-			want: sample(), relation: "vsphere:10",
-		},
-		{
-			name: "lowest relation without units: not ready, even though another has data",
-			rels: []Relation{
-				{ID: "vsphere:1"},
-				{ID: "vsphere:2", Units: map[string]Databag{"vi/0": full}},
-			},
-			relation: "vsphere:1", missing: Keys, errIs: []error{ErrMissing},
-		},
-		{name: "no relation", missing: Keys, errIs: []error{ErrMissing}},
-		{
-			name:     "raw value taken verbatim",
-			rels:     []Relation{{ID: "vsphere:3", Units: map[string]Databag{"vi/0": with(full, KeyPassword, `se"cret`, KeyUser, " ")}}},
-			want:     func() Data { d := sample(); d.Password = `se"cret`; d.User = " "; return d }(),
-			relation: "vsphere:3", verbatim: []string{KeyPassword, KeyUser},
-		},
-		{
-			name:     "all 7 keys needed",
-			rels:     []Relation{{ID: "vsphere:3", Units: map[string]Databag{"vi/0": without(full, KeyRespoolPath, KeyFolder)}}},
-			relation: "vsphere:3", missing: []string{KeyFolder, KeyRespoolPath}, errIs: []error{ErrMissing},
-		},
-		{
-			name:     "null is not ready, numbers are not strings",
-			rels:     []Relation{{ID: "vsphere:3", Units: map[string]Databag{"vi/0": with(full, KeyFolder, "null", KeyDatastore, "1e400", KeyUser, "Infinity")}}},
-			relation: "vsphere:3", bad: []string{KeyDatastore, KeyFolder, KeyUser}, errIs: []error{ErrNotString},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeReactive(tt.rels)
-			checkDecodeErr(t, err, ConsumerReactive, tt.missing, tt.bad, tt.errIs)
-			if got.RelationID != tt.relation {
-				t.Errorf("RelationID = %q, want %q", got.RelationID, tt.relation)
-			}
-			if !slices.Equal(got.Verbatim, tt.verbatim) {
-				t.Errorf("Verbatim = %q, want %q", got.Verbatim, tt.verbatim)
-			}
-			for k, u := range tt.source {
-				if got.Source[k] != u {
-					t.Errorf("Source[%s] = %q, want %q", k, got.Source[k], u)
-				}
-			}
-			if err == nil && got.Data != tt.want {
-				t.Errorf("got %+v, want %+v", got.Data, tt.want)
 			}
 		})
 	}

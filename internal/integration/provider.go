@@ -1,6 +1,8 @@
-// Package integration is the vsphere-integration wire format: the provider
-// half encodes the 7 keys exactly as the Python interface does, the requirer
-// half decodes them as each known consumer does.
+// Package integration is the vsphere-integration wire format: it encodes
+// the 7 keys exactly as the Python interface's provider does, and decodes
+// them strictly (Decode), as what this charm publishes. How each known
+// consumer decodes them is emulated for the tests in
+// internal/consumers/consumerstest.
 package integration
 
 import (

@@ -108,8 +108,9 @@ func FuzzPyJSONString(f *testing.F) {
 // the ranging that PyJSONString itself uses.
 func validRunes(s string) bool { return strings.ToValidUTF8(s, "") == s }
 
-// TestPyLoadsGolden holds the requirer's decoding to what Python's
-// json.loads, which every consumer uses, makes of a raw value.
+// TestPyLoadsGolden holds Loads, which every decoding here and in
+// consumerstest uses, to what Python's json.loads, which every consumer
+// uses, makes of a raw value.
 func TestPyLoadsGolden(t *testing.T) {
 	golden := filepath.Join("testdata", "pyloads.golden")
 	if *update {
@@ -128,9 +129,9 @@ func TestPyLoadsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pyKind := map[string]jsonKind{
-		"str": kindString, "NoneType": kindNull, "float": kindNumber, "int": kindNumber,
-		"bool": kindBool, "list": kindArray, "dict": kindObject, "invalid": kindInvalid,
+	pyKind := map[string]Kind{
+		"str": KindString, "NoneType": KindNull, "float": KindNumber, "int": KindNumber,
+		"bool": KindBool, "list": KindArray, "dict": KindObject, "invalid": KindInvalid,
 	}
 	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
 		f := strings.Split(line, "\t")
@@ -144,9 +145,9 @@ func TestPyLoadsGolden(t *testing.T) {
 			t.Fatalf("line %d: bad golden line %q", i+1, line)
 		}
 		t.Run(f[0], func(t *testing.T) {
-			s, kind := pyLoads(string(raw))
+			s, kind := Loads(string(raw))
 			if kind != want || s != string(val) {
-				t.Errorf("pyLoads(%q) = %q, kind %d; json.loads gives %s %q", raw, s, kind, f[1], val)
+				t.Errorf("Loads(%q) = %q, kind %d; json.loads gives %s %q", raw, s, kind, f[1], val)
 			}
 		})
 	}

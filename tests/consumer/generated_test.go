@@ -69,7 +69,7 @@ func readInTree(s, given string, d integration.Data) consumerstest.Readback {
 // application.
 func TestGeneratedInTree(t *testing.T) {
 	for _, c := range consumerstest.Cases() {
-		got, err := integration.DecodeReactive([]integration.Relation{{ID: "vsphere:1", Units: map[string]integration.Databag{"vsphere-integrator/0": databag(c.Published)}}})
+		got, err := consumerstest.DecodeReactive([]consumerstest.Relation{{ID: "vsphere:1", Units: map[string]integration.Databag{"vsphere-integrator/0": databag(c.Published)}}})
 		if err != nil {
 			t.Fatalf("%q: the reactive requirer: %v", c.Given, err)
 		}
@@ -142,7 +142,7 @@ func (e errorString) Error() string { return string(e) }
 // TestGeneratedCPI: the same for vsphere-cloud-provider's CPI objects.
 func TestGeneratedCPI(t *testing.T) {
 	for _, c := range consumerstest.Cases() {
-		got, err := integration.DecodeCloudProvider(databag(c.Published))
+		got, err := consumerstest.DecodeCloudProvider(databag(c.Published))
 		if err != nil {
 			t.Fatalf("%q: vsphere-cloud-provider: %v", c.Given, err)
 		}

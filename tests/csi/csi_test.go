@@ -60,7 +60,7 @@ func TestGeneratedCSI(t *testing.T) {
 	for _, c := range consumerstest.Cases() {
 		bag := integration.Databag{"private-address": "10.0.0.5", "ingress-address": "10.0.0.5", "egress-subnets": "10.0.0.5/32"}
 		maps.Copy(bag, c.Published.Encode())
-		got, err := integration.DecodeCloudProvider(bag)
+		got, err := consumerstest.DecodeCloudProvider(bag)
 		if err != nil {
 			t.Fatalf("%q: vsphere-cloud-provider: %v", c.Given, err)
 		}

@@ -26,6 +26,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/cloudconfig"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers/consumerstest"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
 	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
@@ -112,12 +113,12 @@ func (w *world) consumers(want integration.Data) {
 		bag := integration.Databag(j.CharmData(id))
 		require.Len(w.t, bag, len(integration.Keys), app)
 		if app == "vsphere-cloud-provider" {
-			got, err := integration.DecodeCloudProvider(bag)
+			got, err := consumerstest.DecodeCloudProvider(bag)
 			require.NoError(w.t, err, app)
 			assert.Equal(w.t, want, got, app)
 			continue
 		}
-		got, err := integration.DecodeReactive([]integration.Relation{{ID: id, Units: map[string]integration.Databag{deploy.Unit: bag}}})
+		got, err := consumerstest.DecodeReactive([]consumerstest.Relation{{ID: id, Units: map[string]integration.Databag{deploy.Unit: bag}}})
 		require.NoError(w.t, err, app)
 		assert.Equal(w.t, want, got.Data, app)
 	}

@@ -1,7 +1,8 @@
-// Package consumerstest emulates the consumers' writers, exactly as their
-// charms build each file from the relation data (docs/consumers.md), and
-// generates the data the tests feed through them: addresses, users and
-// passwords. The parsers are the consumers' own, in tests/ (a module of
+// Package consumerstest emulates the consumers: how each decodes the
+// relation data (requirer.go, docs/relation.md), how each writes its files
+// from it, exactly as their charms build them (docs/consumers.md), and the
+// kubelet's provider-id (providerid.go). It generates the data the tests
+// feed through them: addresses, users and passwords. The parsers are the consumers' own, in tests/ (a module of
 // their own keeps the Kubernetes code out of the charm's go.mod).
 package consumerstest
 
