@@ -11,7 +11,7 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/cloudconfig"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/storageclass"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
@@ -165,33 +165,33 @@ func (e *noDataError) Error() string { return e.why }
 // publishedData returns exactly what this unit publishes: its databag on the
 // lowest clients relation, decoded as the consumers decode it. With no
 // relation yet, what it would publish, if the last check allows publishing.
-func (c *Charm) publishedData(ctx context.Context) (integration.Data, string, error) {
+func (c *Charm) publishedData(ctx context.Context) (relation.Data, string, error) {
 	ids, err := c.relationIDs(ctx, Endpoint)
 	if err != nil {
-		return integration.Data{}, "", err
+		return relation.Data{}, "", err
 	}
 	if len(ids) > 0 {
 		ids = append([]string(nil), ids...)
 		sort.Slice(ids, func(i, j int) bool { return relLess(ids[i], ids[j]) })
 		raw, err := c.tools.RelationGet(ctx, ids[0], c.hc.Unit)
 		if err != nil {
-			return integration.Data{}, "", err
+			return relation.Data{}, "", err
 		}
-		d, err := integration.Decode(integration.Databag(raw))
+		d, err := relation.Decode(relation.Databag(raw))
 		if err != nil {
-			return integration.Data{}, "", &noDataError{fmt.Sprintf("this unit has not published complete data on %s yet: %v", ids[0], err)}
+			return relation.Data{}, "", &noDataError{fmt.Sprintf("this unit has not published complete data on %s yet: %v", ids[0], err)}
 		}
 		return d, "published on " + ids[0], nil
 	}
 	in, err := c.read(ctx, readAll)
 	if err != nil {
-		return integration.Data{}, "", err
+		return relation.Data{}, "", err
 	}
 	if in.resolveErr != nil {
-		return integration.Data{}, "", &noDataError{"nothing to render: " + in.resolveErr.Error()}
+		return relation.Data{}, "", &noDataError{"nothing to render: " + in.resolveErr.Error()}
 	}
 	if rec := in.state.check; rec != nil && rec.Inputs == in.resolved.Hash(c.key) && rec.Outcome == outcomeRejected {
-		return integration.Data{}, "", &noDataError{"nothing to render: " + rec.Reason}
+		return relation.Data{}, "", &noDataError{"nothing to render: " + rec.Reason}
 	}
 	return consumers.Published(in.resolved.Data), "not related yet: what this unit would publish", nil
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/credentials"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere/vspheretest"
 )
 
@@ -172,7 +172,7 @@ func TestStatusTable(t *testing.T) {
 				assert.Contains(t, msg, c)
 			}
 			if tt.published {
-				assert.Len(t, e.juju.CharmData(rel), len(integration.Keys))
+				assert.Len(t, e.juju.CharmData(rel), len(relation.Keys))
 			} else {
 				assert.Empty(t, e.juju.CharmData(rel), "nothing published while blocked")
 			}
@@ -213,9 +213,9 @@ func TestPrecedenceThroughTheCharm(t *testing.T) {
 	e.hook("config-changed")
 	name, msg := e.status()
 	require.Equal(t, "active", name, msg)
-	got, err := integration.Decode(integration.Databag(e.juju.LocalData(rel)))
+	got, err := relation.Decode(relation.Databag(e.juju.LocalData(rel)))
 	require.NoError(t, err)
-	assert.Equal(t, integration.Data{
+	assert.Equal(t, relation.Data{
 		VsphereIP: e.vc.URL.Host, User: e.vc.User, Password: e.vc.Password(),
 		Datacenter: "DC0", Datastore: "LocalDS_0", Folder: "juju-kubernetes",
 	}, got)
@@ -257,7 +257,7 @@ func golden(t *testing.T, host string) map[string]string {
 		require.True(t, ok)
 		out[k] = strings.ReplaceAll(v, "127.0.0.1:PORT", host)
 	}
-	require.Len(t, out, len(integration.Keys))
+	require.Len(t, out, len(relation.Keys))
 	return out
 }
 

@@ -9,8 +9,8 @@ import (
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/credentials"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -61,11 +61,11 @@ const maxReason = 512
 // fix are rejected; vCenter not answering is unverified. The Reason may
 // quote the server: check redacts and bounds it before it is kept, and the
 // hook tools do for every other use (docs/security.md).
-func classify(d integration.Data, rep *vsphere.Report, err error, timeout time.Duration) checkRecord {
+func classify(d relation.Data, rep *vsphere.Report, err error, timeout time.Duration) checkRecord {
 	return classifyResult(d, rep, err, timeout)
 }
 
-func classifyResult(d integration.Data, rep *vsphere.Report, err error, timeout time.Duration) checkRecord {
+func classifyResult(d relation.Data, rep *vsphere.Report, err error, timeout time.Duration) checkRecord {
 	var (
 		target    *vsphere.TargetError
 		login     *vsphere.LoginError

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -62,7 +62,7 @@ func TestJujuFaultsAreRetried(t *testing.T) {
 			e.hook("config-changed")
 			name, msg := e.status()
 			assert.Equal(t, "active", name, msg)
-			assert.Len(t, integrationKeys(e.juju.LocalData(rel)), len(integration.Keys), "the retry publishes")
+			assert.Len(t, integrationKeys(e.juju.LocalData(rel)), len(relation.Keys), "the retry publishes")
 		})
 	}
 }
@@ -94,7 +94,7 @@ func TestNoStaleStatusAfterFault(t *testing.T) {
 
 func integrationKeys(data map[string]string) map[string]string {
 	out := map[string]string{}
-	for _, k := range integration.Keys {
+	for _, k := range relation.Keys {
 		if v, ok := data[k]; ok {
 			out[k] = v
 		}
@@ -293,7 +293,7 @@ func TestBadValuesNothingPublished(t *testing.T) {
 
 // TestClassify covers what the vCenter cannot easily be made to say.
 func TestClassify(t *testing.T) {
-	d := integration.Data{VsphereIP: "vc", User: "u"}
+	d := relation.Data{VsphereIP: "vc", User: "u"}
 	tests := []struct {
 		name    string
 		err     error

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere/vspheretest"
 )
@@ -99,7 +99,7 @@ func FuzzCheck(f *testing.F) {
 			}
 			return nil
 		})
-		d := integration.Data{VsphereIP: h.URL.Host, User: sim.User, Password: fuzzPassword, Datacenter: "DC0", Datastore: "LocalDS_0"}
+		d := relation.Data{VsphereIP: h.URL.Host, User: sim.User, Password: fuzzPassword, Datacenter: "DC0", Datastore: "LocalDS_0"}
 		ctx, cancel := context.WithTimeout(context.Background(), fuzzDeadline)
 		defer cancel()
 		rep, err := vsphere.Check(ctx, vsphere.Target{

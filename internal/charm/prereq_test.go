@@ -13,7 +13,7 @@ import (
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -109,7 +109,7 @@ func TestPrerequisiteStatus(t *testing.T) {
 				assert.Contains(t, msg, h)
 			}
 			for _, rel := range rels {
-				assert.Len(t, integrationKeys(e.juju.LocalData(rel)), len(integration.Keys), "published in every case")
+				assert.Len(t, integrationKeys(e.juju.LocalData(rel)), len(relation.Keys), "published in every case")
 			}
 			assert.EqualValues(t, 1, e.checks.Load(), "one session for credentials and prerequisites")
 			after, err := e.vc.SessionCount(context.Background())
@@ -484,7 +484,7 @@ func TestStorageFindingsStatus(t *testing.T) {
 	name, msg = e.status()
 	assert.Equal(t, "blocked", name)
 	assert.Contains(t, msg, "maintenance mode")
-	assert.Len(t, integrationKeys(e.juju.LocalData(workers)), len(integration.Keys), "published: the credentials are fine")
+	assert.Len(t, integrationKeys(e.juju.LocalData(workers)), len(relation.Keys), "published: the credentials are fine")
 
 	e.action("check-prerequisites", nil)
 	storage, _ := e.juju.Action.Results["storage"].(map[string]any)

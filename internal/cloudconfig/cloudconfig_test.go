@@ -12,7 +12,7 @@ import (
 	"gopkg.in/gcfg.v1"
 	"gopkg.in/yaml.v3"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -77,7 +77,7 @@ type cpiConf struct {
 
 // parseInTree reads s strictly (unknown keys are errors, as in the in-tree
 // provider's readConfig) and checks it gives back d and vmUUID exactly.
-func parseInTree(t *testing.T, s string, d integration.Data, vmUUID string) {
+func parseInTree(t *testing.T, s string, d relation.Data, vmUUID string) {
 	t.Helper()
 	var c inTreeConf
 	if err := gcfg.ReadStringInto(&c, s); err != nil {
@@ -100,7 +100,7 @@ func parseInTree(t *testing.T, s string, d integration.Data, vmUUID string) {
 	check(t, "Disk.scsicontrollertype", c.Disk.SCSIControllerType, "pvscsi")
 }
 
-func parseCSI(t *testing.T, s string, d integration.Data, clusterID string) {
+func parseCSI(t *testing.T, s string, d relation.Data, clusterID string) {
 	t.Helper()
 	var c csiConf
 	if err := gcfg.ReadStringInto(&c, s); err != nil {
@@ -118,7 +118,7 @@ func parseCSI(t *testing.T, s string, d integration.Data, clusterID string) {
 	check(t, "VirtualCenter.datacenters", vc.Datacenters, d.Datacenter)
 }
 
-func parseCPI(t *testing.T, c CPIConfig, d integration.Data) {
+func parseCPI(t *testing.T, c CPIConfig, d relation.Data) {
 	t.Helper()
 	var conf cpiConf
 	if err := yaml.Unmarshal([]byte(c.VsphereConf), &conf); err != nil {
@@ -176,8 +176,8 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 
 // hard is a relation payload with every character the field consumers
 // broke on.
-func hard() integration.Data {
-	return integration.Data{
+func hard() relation.Data {
+	return relation.Data{
 		VsphereIP:   `vc "east"\1`,
 		User:        `k8s@vsphere.local`,
 		Password:    "p\"a\\s#s;w\to\nrd é ;#",
@@ -193,7 +193,7 @@ func TestRenderGolden(t *testing.T) {
 	cpiData.VsphereIP = "vc-east.example.com"
 	tests := []struct {
 		name string
-		d    integration.Data
+		d    relation.Data
 		o    Options
 	}{
 		{"in-tree", hard(), Options{VMUUID: "4228-13F5-0BD4", ShowPassword: true}},
@@ -232,12 +232,12 @@ func TestRenderGolden(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
-		d    integration.Data
+		d    relation.Data
 	}{
 		{"hard", hard()},
-		{"plain", integration.Data{VsphereIP: "10.0.0.1", User: "u", Password: "p", Datacenter: "dc", Datastore: "ds", Folder: "f"}},
-		{"unicode and controls", integration.Data{VsphereIP: "vc\tü\r", User: "\x01\x1b\u2028", Password: "\ufeff日本\U0001F600", Datacenter: "[x]", Datastore: "=", Folder: " lead", RespoolPath: "trail \\"}},
-		{"long", integration.Data{VsphereIP: strings.Repeat("v", 5000), User: strings.Repeat("ü", 5000), Password: strings.Repeat(`"\`, 50000), Datacenter: "d"}},
+		{"plain", relation.Data{VsphereIP: "10.0.0.1", User: "u", Password: "p", Datacenter: "dc", Datastore: "ds", Folder: "f"}},
+		{"unicode and controls", relation.Data{VsphereIP: "vc\tü\r", User: "\x01\x1b\u2028", Password: "\ufeff日本\U0001F600", Datacenter: "[x]", Datastore: "=", Folder: " lead", RespoolPath: "trail \\"}},
+		{"long", relation.Data{VsphereIP: strings.Repeat("v", 5000), User: strings.Repeat("ü", 5000), Password: strings.Repeat(`"\`, 50000), Datacenter: "d"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,8 +296,8 @@ func fieldErrs(err error) []*FieldError {
 }
 
 func TestUncarriable(t *testing.T) {
-	ok := integration.Data{VsphereIP: "vc", User: "u", Password: "p", Datacenter: "dc", Datastore: "ds", Folder: "f"}
-	mod := func(f func(*integration.Data)) integration.Data { d := ok; f(&d); return d }
+	ok := relation.Data{VsphereIP: "vc", User: "u", Password: "p", Datacenter: "dc", Datastore: "ds", Folder: "f"}
+	mod := func(f func(*relation.Data)) relation.Data { d := ok; f(&d); return d }
 	type want struct {
 		field string
 		err   error
@@ -305,27 +305,27 @@ func TestUncarriable(t *testing.T) {
 	tests := []struct {
 		name   string
 		format Format
-		d      integration.Data
+		d      relation.Data
 		vmUUID string
 		want   []want
 	}{
-		{"password CR", formatInTree, mod(func(d *integration.Data) { d.Password = "a\rb" }), "", []want{{"password", errCarriageReturn}}},
-		{"password CR, csi", formatCSI, mod(func(d *integration.Data) { d.Password = "a\r\nb" }), "", []want{{"password", errCarriageReturn}}},
-		{"user NUL", formatCSI, mod(func(d *integration.Data) { d.User = "a\x00" }), "", []want{{"user", errNUL}}},
-		{"folder invalid UTF-8", formatInTree, mod(func(d *integration.Data) { d.Folder = "\xff" }), "", []want{{"folder", ErrInvalidUTF8}}},
-		{"server newline", formatInTree, mod(func(d *integration.Data) { d.VsphereIP = "a\nb" }), "", []want{{"vsphere_ip", errNewlineInName}}},
-		{"server newline, csi", formatCSI, mod(func(d *integration.Data) { d.VsphereIP = "a\nb" }), "", []want{{"vsphere_ip", errNewlineInName}}},
-		{"server CR: a value in in-tree", formatInTree, mod(func(d *integration.Data) { d.VsphereIP = "a\rb" }), "", []want{{"vsphere_ip", errCarriageReturn}}},
-		{"server empty", formatCSI, mod(func(d *integration.Data) { d.VsphereIP = "" }), "", []want{{"vsphere_ip", ErrEmptyServer}}},
-		{"server empty, cpi", formatCPI, mod(func(d *integration.Data) { d.VsphereIP = "" }), "", []want{{"vsphere_ip", ErrEmptyServer}}},
-		{"server not a Secret key", formatCPI, mod(func(d *integration.Data) { d.VsphereIP = "fe80::1" }), "", []want{{"vsphere_ip", ErrSecretKey}}},
-		{"server too long for a Secret key", formatCPI, mod(func(d *integration.Data) { d.VsphereIP = strings.Repeat("a", 245) }), "", []want{{"vsphere_ip", ErrSecretKey}}},
-		{"server starting with ..", formatCPI, mod(func(d *integration.Data) { d.VsphereIP = "..vc" }), "", []want{{"vsphere_ip", ErrSecretKey}}},
-		{"cpi invalid UTF-8", formatCPI, mod(func(d *integration.Data) { d.Password = "\xc3"; d.User = "\xff" }), "", []want{{"password", ErrInvalidUTF8}, {"user", ErrInvalidUTF8}}},
+		{"password CR", formatInTree, mod(func(d *relation.Data) { d.Password = "a\rb" }), "", []want{{"password", errCarriageReturn}}},
+		{"password CR, csi", formatCSI, mod(func(d *relation.Data) { d.Password = "a\r\nb" }), "", []want{{"password", errCarriageReturn}}},
+		{"user NUL", formatCSI, mod(func(d *relation.Data) { d.User = "a\x00" }), "", []want{{"user", errNUL}}},
+		{"folder invalid UTF-8", formatInTree, mod(func(d *relation.Data) { d.Folder = "\xff" }), "", []want{{"folder", ErrInvalidUTF8}}},
+		{"server newline", formatInTree, mod(func(d *relation.Data) { d.VsphereIP = "a\nb" }), "", []want{{"vsphere_ip", errNewlineInName}}},
+		{"server newline, csi", formatCSI, mod(func(d *relation.Data) { d.VsphereIP = "a\nb" }), "", []want{{"vsphere_ip", errNewlineInName}}},
+		{"server CR: a value in in-tree", formatInTree, mod(func(d *relation.Data) { d.VsphereIP = "a\rb" }), "", []want{{"vsphere_ip", errCarriageReturn}}},
+		{"server empty", formatCSI, mod(func(d *relation.Data) { d.VsphereIP = "" }), "", []want{{"vsphere_ip", ErrEmptyServer}}},
+		{"server empty, cpi", formatCPI, mod(func(d *relation.Data) { d.VsphereIP = "" }), "", []want{{"vsphere_ip", ErrEmptyServer}}},
+		{"server not a Secret key", formatCPI, mod(func(d *relation.Data) { d.VsphereIP = "fe80::1" }), "", []want{{"vsphere_ip", ErrSecretKey}}},
+		{"server too long for a Secret key", formatCPI, mod(func(d *relation.Data) { d.VsphereIP = strings.Repeat("a", 245) }), "", []want{{"vsphere_ip", ErrSecretKey}}},
+		{"server starting with ..", formatCPI, mod(func(d *relation.Data) { d.VsphereIP = "..vc" }), "", []want{{"vsphere_ip", ErrSecretKey}}},
+		{"cpi invalid UTF-8", formatCPI, mod(func(d *relation.Data) { d.Password = "\xc3"; d.User = "\xff" }), "", []want{{"password", ErrInvalidUTF8}, {"user", ErrInvalidUTF8}}},
 		{"vm-uuid CR", formatInTree, ok, "4\r2", []want{{"vm-uuid", errCarriageReturn}}},
 		{
 			"every bad field named once", formatInTree,
-			mod(func(d *integration.Data) { d.Password = "\r\r\x00"; d.Datacenter = "\r"; d.VsphereIP = "\x00" }), "",
+			mod(func(d *relation.Data) { d.Password = "\r\r\x00"; d.Datacenter = "\r"; d.VsphereIP = "\x00" }), "",
 			[]want{{"datacenter", errCarriageReturn}, {"vsphere_ip", errNUL}, {"password", errCarriageReturn}, {"password", errNUL}},
 		},
 	}
@@ -354,7 +354,7 @@ func TestUncarriable(t *testing.T) {
 }
 
 func TestUncarriableMessage(t *testing.T) {
-	_, err := InTree(integration.Data{VsphereIP: "vc", Password: "secret\rvalue"}, "")
+	_, err := InTree(relation.Data{VsphereIP: "vc", Password: "secret\rvalue"}, "")
 	want := "password: contains a carriage return, which gcfg cannot carry"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %q", err, want)
@@ -399,7 +399,7 @@ func TestRenderOptions(t *testing.T) {
 	})
 }
 
-func withPassword(d integration.Data, p string) integration.Data {
+func withPassword(d relation.Data, p string) relation.Data {
 	d.Password = p
 	return d
 }

@@ -11,7 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 // Where vsphere-cloud-provider puts the CPI configuration.
@@ -40,13 +40,13 @@ var secretKey = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
 // (its datacenter is the key of the vcenter map, as that charm writes it).
 // The YAML parses back, with the CPI's own reader, to the same values; the
 // vCenter server must be usable in a Secret key.
-func CPI(d integration.Data) (CPIConfig, error) {
+func CPI(d relation.Data) (CPIConfig, error) {
 	var errs fieldErrors
 	for _, f := range [][2]string{
-		{integration.KeyDatacenter, d.Datacenter},
-		{integration.KeyPassword, d.Password},
-		{integration.KeyUser, d.User},
-		{integration.KeyVsphereIP, d.VsphereIP},
+		{relation.KeyDatacenter, d.Datacenter},
+		{relation.KeyPassword, d.Password},
+		{relation.KeyUser, d.User},
+		{relation.KeyVsphereIP, d.VsphereIP},
 	} {
 		if !utf8.ValidString(f[1]) {
 			errs.add(f[0], ErrInvalidUTF8)
@@ -56,9 +56,9 @@ func CPI(d integration.Data) (CPIConfig, error) {
 	userKey, passKey := server+".username", server+".password"
 	switch {
 	case server == "":
-		errs.add(integration.KeyVsphereIP, ErrEmptyServer)
+		errs.add(relation.KeyVsphereIP, ErrEmptyServer)
 	case !secretKey.MatchString(userKey) || len(passKey) > 253 || strings.HasPrefix(userKey, ".."):
-		errs.add(integration.KeyVsphereIP, ErrSecretKey)
+		errs.add(relation.KeyVsphereIP, ErrSecretKey)
 	}
 	if err := errs.err(); err != nil {
 		return CPIConfig{}, err

@@ -7,7 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 // TestCPIServerForms: vsphere_ip may be host, host:port or a URL; the CPI
@@ -25,7 +25,7 @@ func TestCPIServerForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.vsphereIP, func(t *testing.T) {
-			d := integration.Data{VsphereIP: tt.vsphereIP, User: "u", Password: "p", Datacenter: "DC0", Datastore: "ds", Folder: "f"}
+			d := relation.Data{VsphereIP: tt.vsphereIP, User: "u", Password: "p", Datacenter: "DC0", Datastore: "ds", Folder: "f"}
 			got, err := CPI(d)
 			if tt.err != nil {
 				if !errors.Is(err, tt.err) {

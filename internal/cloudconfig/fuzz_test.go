@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 // The oracle: gcfg's rules restated from its scanner, independently of
@@ -78,7 +78,7 @@ func checkErrFields(t *testing.T, err error, want badSet) {
 func FuzzInTree(f *testing.F) {
 	addSeeds(f, 8)
 	f.Fuzz(func(t *testing.T, ip, user, password, dc, ds, folder, respool, vmUUID string) {
-		d := integration.Data{VsphereIP: ip, User: user, Password: password, Datacenter: dc, Datastore: ds, Folder: folder, RespoolPath: respool}
+		d := relation.Data{VsphereIP: ip, User: user, Password: password, Datacenter: dc, Datastore: ds, Folder: folder, RespoolPath: respool}
 		bad := badSet{}
 		for field, v := range map[string]string{
 			"vsphere_ip": ip, "user": user, "password": password, "datacenter": dc,
@@ -109,7 +109,7 @@ func FuzzInTree(f *testing.F) {
 func FuzzCSI(f *testing.F) {
 	addSeeds(f, 5)
 	f.Fuzz(func(t *testing.T, ip, user, password, dc, clusterID string) {
-		d := integration.Data{VsphereIP: ip, User: user, Password: password, Datacenter: dc}
+		d := relation.Data{VsphereIP: ip, User: user, Password: password, Datacenter: dc}
 		bad := badSet{}
 		for field, v := range map[string]string{"user": user, "password": password, "datacenter": dc, "cluster-id": clusterID} {
 			if valueBad(v) {
@@ -139,7 +139,7 @@ func FuzzCPI(f *testing.F) {
 	f.Add("10.0.0.1", "u", "p", "dc")
 	f.Add("vc_1-a.b", "\x00", "\r", "")
 	f.Fuzz(func(t *testing.T, ip, user, password, dc string) {
-		d := integration.Data{VsphereIP: ip, User: user, Password: password, Datacenter: dc}
+		d := relation.Data{VsphereIP: ip, User: user, Password: password, Datacenter: dc}
 		bad := badSet{}
 		for field, v := range map[string]string{"vsphere_ip": ip, "user": user, "password": password, "datacenter": dc} {
 			if !utf8.ValidString(v) {

@@ -1,6 +1,6 @@
 package cloudconfig
 
-import "github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+import "github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 
 // InTree renders cloud-config.conf for the in-tree vSphere provider
 // (Kubernetes 1.12 to 1.28) in kubernetes-master's layout. vmUUID is what
@@ -11,21 +11,21 @@ import "github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
 // The result parses with gcfg's strict reading into the provider's
 // VSphereConfig (k8s.io/legacy-cloud-providers/vsphere) and gives back
 // every value exactly.
-func InTree(d integration.Data, vmUUID string) (string, error) {
+func InTree(d relation.Data, vmUUID string) (string, error) {
 	var w ini
 	w.section("Global")
 	w.raw("insecure-flag", "true")
-	w.value("datacenters", integration.KeyDatacenter, d.Datacenter)
+	w.value("datacenters", relation.KeyDatacenter, d.Datacenter)
 	w.value("vm-uuid", fieldVMUUID, "VMware-"+vmUUID)
-	w.subsection("VirtualCenter", integration.KeyVsphereIP, d.VsphereIP)
-	w.value("user", integration.KeyUser, d.User)
-	w.value("password", integration.KeyPassword, d.Password)
+	w.subsection("VirtualCenter", relation.KeyVsphereIP, d.VsphereIP)
+	w.value("user", relation.KeyUser, d.User)
+	w.value("password", relation.KeyPassword, d.Password)
 	w.section("Workspace")
-	w.value("server", integration.KeyVsphereIP, d.VsphereIP)
-	w.value("datacenter", integration.KeyDatacenter, d.Datacenter)
-	w.value("default-datastore", integration.KeyDatastore, d.Datastore)
-	w.value("folder", integration.KeyFolder, d.Folder)
-	w.value("resourcepool-path", integration.KeyRespoolPath, d.RespoolPath)
+	w.value("server", relation.KeyVsphereIP, d.VsphereIP)
+	w.value("datacenter", relation.KeyDatacenter, d.Datacenter)
+	w.value("default-datastore", relation.KeyDatastore, d.Datastore)
+	w.value("folder", relation.KeyFolder, d.Folder)
+	w.value("resourcepool-path", relation.KeyRespoolPath, d.RespoolPath)
 	w.section("Disk")
 	w.value("scsicontrollertype", "scsicontrollertype", "pvscsi")
 	return w.result()

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 // Format is one of the configurations Render can show.
@@ -66,7 +66,7 @@ func ParseFormat(s string) (Format, error) {
 // action's `config` result. The password is replaced by PasswordMarker
 // unless o.ShowPassword, but is checked all the same: a password the
 // format cannot carry is an error either way.
-func Render(d integration.Data, o Options) (string, error) {
+func Render(d relation.Data, o Options) (string, error) {
 	format, err := ParseFormat(string(o.Format))
 	if err != nil {
 		return "", err
@@ -79,7 +79,7 @@ func Render(d integration.Data, o Options) (string, error) {
 	if clusterID == "" {
 		clusterID = placeholderClusterID
 	}
-	render := func(d integration.Data) (string, error) {
+	render := func(d relation.Data) (string, error) {
 		switch format {
 		case formatCPI:
 			c, err := CPI(d)

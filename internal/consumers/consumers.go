@@ -13,7 +13,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -55,14 +55,14 @@ const (
 )
 
 var allKeys = []string{
-	integration.KeyVsphereIP, integration.KeyUser, integration.KeyPassword, integration.KeyDatacenter,
-	integration.KeyDatastore, integration.KeyFolder, integration.KeyRespoolPath,
+	relation.KeyVsphereIP, relation.KeyUser, relation.KeyPassword, relation.KeyDatacenter,
+	relation.KeyDatastore, relation.KeyFolder, relation.KeyRespoolPath,
 }
 
 // The limits several consumers share.
 var (
 	portOrPath = Limit{
-		Fields: []string{integration.KeyVsphereIP},
+		Fields: []string{relation.KeyVsphereIP},
 		What:   "a port or path",
 		Breaks: func(v string) bool { return !IsBareHost(v) },
 	}
@@ -102,7 +102,7 @@ var Table = []Consumer{
 		Limits: []Limit{portOrPath, quoteOrBackslash(allKeys...), {
 			// An unquoted gcfg value ends at ; or # and loses the blanks
 			// around it.
-			Fields: []string{integration.KeyPassword, integration.KeyVsphereIP},
+			Fields: []string{relation.KeyPassword, relation.KeyVsphereIP},
 			What:   "#, ; or blanks at an end",
 			Breaks: func(v string) bool { return strings.ContainsAny(v, "#;") || strings.TrimSpace(v) != v },
 		}},
@@ -121,10 +121,10 @@ var Table = []Consumer{
 		Apps:     []string{"vsphere-cloud-provider"},
 		Versions: "vsphere-cloud-provider charm (Kubernetes 1.29 and later), cloud-provider-vsphere v1.31.1",
 		Source:   "charm vsphere-cloud-provider src/provider_manifests.py; cloud-provider-vsphere ReadCPIConfig and pkg/common/credentialmanager; apimachinery IsConfigMapKey",
-		Reads:    []string{integration.KeyVsphereIP, integration.KeyUser, integration.KeyPassword, integration.KeyDatacenter},
-		Ignores:  []string{integration.KeyDatastore, integration.KeyFolder, integration.KeyRespoolPath},
+		Reads:    []string{relation.KeyVsphereIP, relation.KeyUser, relation.KeyPassword, relation.KeyDatacenter},
+		Ignores:  []string{relation.KeyDatastore, relation.KeyFolder, relation.KeyRespoolPath},
 		Limits: []Limit{portOrPath, {
-			Fields: []string{integration.KeyVsphereIP},
+			Fields: []string{relation.KeyVsphereIP},
 			What:   "a host unfit for Secret key names",
 			Breaks: func(v string) bool { return IsBareHost(v) && !cpiSecretServer(v) },
 		}},
@@ -135,13 +135,13 @@ var Table = []Consumer{
 		Apps:     []string{"vsphere-cloud-provider"},
 		Versions: "vsphere-cloud-provider charm (Kubernetes 1.29 and later), vsphere-csi-driver v3.3.1",
 		Source:   "charm vsphere-cloud-provider src/storage_manifests.py; vsphere-csi-driver pkg/common/config ReadConfig (validateConfig)",
-		Reads:    []string{integration.KeyVsphereIP, integration.KeyUser, integration.KeyPassword, integration.KeyDatacenter},
-		Ignores:  []string{integration.KeyDatastore, integration.KeyFolder, integration.KeyRespoolPath},
+		Reads:    []string{relation.KeyVsphereIP, relation.KeyUser, relation.KeyPassword, relation.KeyDatacenter},
+		Ignores:  []string{relation.KeyDatastore, relation.KeyFolder, relation.KeyRespoolPath},
 		Limits: []Limit{
 			portOrPath,
-			quoteOrBackslash(integration.KeyVsphereIP, integration.KeyUser, integration.KeyPassword, integration.KeyDatacenter),
+			quoteOrBackslash(relation.KeyVsphereIP, relation.KeyUser, relation.KeyPassword, relation.KeyDatacenter),
 			{
-				Fields: []string{integration.KeyUser},
+				Fields: []string{relation.KeyUser},
 				What:   `no user@domain or DOMAIN\user form`,
 				Breaks: func(v string) bool { return !csiUser.MatchString(v) },
 			},
@@ -183,7 +183,7 @@ func BareHost(addr string) (host string, ok bool) {
 // reads it back; otherwise as given (the status then says which related
 // applications cannot carry it). A plain host is published byte for byte
 // as given, as the Python charm did.
-func Published(d integration.Data) integration.Data {
+func Published(d relation.Data) relation.Data {
 	if host, ok := BareHost(d.VsphereIP); ok {
 		d.VsphereIP = host
 	}
@@ -199,7 +199,7 @@ type Break struct {
 
 // Breaks lists every rule of consumer c that d (as published) breaks, in
 // the order of the table and of the fields.
-func (c *Consumer) Breaks(d integration.Data) []Break {
+func (c *Consumer) Breaks(d relation.Data) []Break {
 	var out []Break
 	for _, l := range c.Limits {
 		for _, f := range l.Fields {
@@ -240,21 +240,21 @@ func ForApp(app string) (cs []*Consumer, known bool) {
 	return cs, false
 }
 
-func value(d integration.Data, key string) string {
+func value(d relation.Data, key string) string {
 	switch key {
-	case integration.KeyVsphereIP:
+	case relation.KeyVsphereIP:
 		return d.VsphereIP
-	case integration.KeyUser:
+	case relation.KeyUser:
 		return d.User
-	case integration.KeyPassword:
+	case relation.KeyPassword:
 		return d.Password
-	case integration.KeyDatacenter:
+	case relation.KeyDatacenter:
 		return d.Datacenter
-	case integration.KeyDatastore:
+	case relation.KeyDatastore:
 		return d.Datastore
-	case integration.KeyFolder:
+	case relation.KeyFolder:
 		return d.Folder
-	case integration.KeyRespoolPath:
+	case relation.KeyRespoolPath:
 		return d.RespoolPath
 	}
 	return ""

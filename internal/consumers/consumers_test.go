@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 // TestPublishedVsphereIP: every default-port form is published as the bare
@@ -33,7 +33,7 @@ func TestPublishedVsphereIP(t *testing.T) {
 		{"https://vc.example.com/other", "https://vc.example.com/other"},
 		{"[fd00::1]:8443", "[fd00::1]:8443"},
 	} {
-		d := Published(integration.Data{VsphereIP: tt.given, User: "u"})
+		d := Published(relation.Data{VsphereIP: tt.given, User: "u"})
 		if d.VsphereIP != tt.want || d.User != "u" {
 			t.Errorf("Published(%q) = %q, want %q", tt.given, d.VsphereIP, tt.want)
 		}
@@ -44,8 +44,8 @@ func TestPublishedVsphereIP(t *testing.T) {
 	}
 }
 
-func data() integration.Data {
-	return integration.Data{VsphereIP: "10.0.0.1", User: "k8s@vsphere.local", Password: "Passw0rd!", Datacenter: "DC0", Datastore: "ds", Folder: "f"}
+func data() relation.Data {
+	return relation.Data{VsphereIP: "10.0.0.1", User: "k8s@vsphere.local", Password: "Passw0rd!", Datacenter: "DC0", Datastore: "ds", Folder: "f"}
 }
 
 // TestWarningNamesTheApplications: each rule names the related
@@ -57,20 +57,20 @@ func TestWarningNamesTheApplications(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		change func(*integration.Data)
+		change func(*relation.Data)
 		named  []string // apps the warning must name
 		not    []string // and must not
 		field  string
 	}{
-		{"port", func(d *integration.Data) { d.VsphereIP = "10.0.0.1:8443" },
+		{"port", func(d *relation.Data) { d.VsphereIP = "10.0.0.1:8443" },
 			[]string{"kubernetes-control-plane", "vsphere-cloud-provider"}, []string{"kubernetes-worker"}, "a port or path in vsphere_ip"},
-		{"user without domain", func(d *integration.Data) { d.User = "k8sadmin" },
+		{"user without domain", func(d *relation.Data) { d.User = "k8sadmin" },
 			[]string{"vsphere-cloud-provider"}, []string{"kubernetes-worker", "kubernetes-control-plane"}, `no user@domain or DOMAIN\user form in user`},
-		{"quote in password", func(d *integration.Data) { d.Password = `pa"ss` },
+		{"quote in password", func(d *relation.Data) { d.Password = `pa"ss` },
 			[]string{"kubernetes-control-plane", "vsphere-cloud-provider"}, []string{"kubernetes-worker"}, `" or \ in password`},
-		{"hash in password", func(d *integration.Data) { d.Password = "pa#ss" },
+		{"hash in password", func(d *relation.Data) { d.Password = "pa#ss" },
 			[]string{"kubernetes-master"}, []string{"kubernetes-worker", "kubernetes-control-plane", "vsphere-cloud-provider"}, "#, ; or blanks at an end in password"},
-		{"IPv6", func(d *integration.Data) { d.VsphereIP = "fd00::1" },
+		{"IPv6", func(d *relation.Data) { d.VsphereIP = "fd00::1" },
 			[]string{"vsphere-cloud-provider"}, []string{"kubernetes-worker", "kubernetes-control-plane"}, "a host unfit for Secret key names in vsphere_ip"},
 	}
 	for _, tt := range tests {
@@ -121,7 +121,7 @@ func TestWarningUnknownApplication(t *testing.T) {
 // TestWarningBounded: many applications, everything broken: the names are
 // capped and the warning stays within MaxWarning, never holding a value.
 func TestWarningBounded(t *testing.T) {
-	d := integration.Data{VsphereIP: "https://vc.example:8443/x", User: `secret-user"`, Password: `secret-pass\#`, Datacenter: `d"c`, Datastore: `d"s`, Folder: `f"`, RespoolPath: `r\`}
+	d := relation.Data{VsphereIP: "https://vc.example:8443/x", User: `secret-user"`, Password: `secret-pass\#`, Datacenter: `d"c`, Datastore: `d"s`, Folder: `f"`, RespoolPath: `r\`}
 	var apps []string
 	for i := range 200 {
 		apps = append(apps, fmt.Sprintf("application-with-a-rather-long-name-%03d", i))
@@ -152,7 +152,7 @@ func TestTableComplete(t *testing.T) {
 		for _, k := range append(append([]string{}, c.Reads...), c.Ignores...) {
 			seen[k]++
 		}
-		for _, k := range integration.Keys {
+		for _, k := range relation.Keys {
 			if seen[k] != 1 {
 				t.Errorf("%s: key %s read or ignored %d times", c.ID, k, seen[k])
 			}

@@ -4,11 +4,11 @@ import (
 	"fmt"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 func ExampleWarning() {
-	d := consumers.Published(integration.Data{VsphereIP: "https://vc.example.com:443/sdk", User: "k8sadmin", Password: `pa"ss`, Datacenter: "DC0", Datastore: "ds", Folder: "f"})
+	d := consumers.Published(relation.Data{VsphereIP: "https://vc.example.com:443/sdk", User: "k8sadmin", Password: `pa"ss`, Datacenter: "DC0", Datastore: "ds", Folder: "f"})
 	fmt.Println(d.VsphereIP)
 	fmt.Println(consumers.Warning(d, []string{"kubernetes-worker", "kubernetes-control-plane", "vsphere-cloud-provider", "k8s"}))
 	// Output:

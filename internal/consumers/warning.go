@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/redact"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 const (
@@ -30,7 +30,7 @@ func (p Problem) String() string { return p.What + " in " + strings.Join(p.Field
 // Problems lists what an application of that name cannot carry of d (as
 // published): each reason once with its fields, in the table's order, and
 // whether the name is known.
-func Problems(d integration.Data, app string) (ps []Problem, known bool) {
+func Problems(d relation.Data, app string) (ps []Problem, known bool) {
 	cs, known := ForApp(app)
 	for _, c := range cs {
 		for _, b := range c.Breaks(d) {
@@ -51,7 +51,7 @@ func Problems(d integration.Data, app string) (ps []Problem, known bool) {
 // (remote application names) given d as published: "" when every one of
 // them reads d back, else one sentence per set of applications with the
 // same problems, naming them. It names fields, never values.
-func Warning(d integration.Data, apps []string) string {
+func Warning(d relation.Data, apps []string) string {
 	type group struct {
 		known    bool
 		problems []Problem

@@ -17,7 +17,7 @@ import (
 	"unicode"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -33,7 +33,7 @@ const (
 
 // Resolved is everything the check and the relation need.
 type Resolved struct {
-	Data integration.Data // exactly what is published
+	Data relation.Data // exactly what is published
 	TLS  vsphere.TLS
 	// Sources tells, per relation key, where the value came from.
 	Sources map[string]Source
@@ -84,10 +84,10 @@ func (r Resolved) Hash(key []byte) string {
 // fields are the four credential fields, by relation key, with the config
 // option that sets each and the cloud-credential part it comes from.
 var fields = []struct{ key, option, cloud string }{
-	{integration.KeyVsphereIP, "vsphere_ip", "endpoint"},
-	{integration.KeyUser, "user", "user"},
-	{integration.KeyPassword, "password", "password"},
-	{integration.KeyDatacenter, "datacenter", "region"},
+	{relation.KeyVsphereIP, "vsphere_ip", "endpoint"},
+	{relation.KeyUser, "user", "user"},
+	{relation.KeyPassword, "password", "password"},
+	{relation.KeyDatacenter, "datacenter", "region"},
 }
 
 // Resolve merges the sources. spec is credential-get's answer and trustErr
@@ -115,11 +115,11 @@ func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (R
 	switch {
 	case trustErr == nil:
 		r.Trusted = true
-		set(integration.KeyVsphereIP, spec.Endpoint, sourceTrust)
-		set(integration.KeyDatacenter, spec.Region, sourceTrust)
+		set(relation.KeyVsphereIP, spec.Endpoint, sourceTrust)
+		set(relation.KeyDatacenter, spec.Region, sourceTrust)
 		if spec.Credential != nil {
-			set(integration.KeyUser, spec.Credential.Attrs["user"], sourceTrust)
-			set(integration.KeyPassword, spec.Credential.Attrs["password"], sourceTrust)
+			set(relation.KeyUser, spec.Credential.Attrs["user"], sourceTrust)
+			set(relation.KeyPassword, spec.Credential.Attrs["password"], sourceTrust)
 		}
 		cloudCAs = spec.CACertificates
 		skipVerify = spec.SkipTLSVerify
@@ -167,16 +167,16 @@ func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (R
 		return r, &missingError{Options: missing, Trusted: r.Trusted}
 	}
 
-	r.Data = integration.Data{
-		VsphereIP:   vals[integration.KeyVsphereIP],
-		User:        vals[integration.KeyUser],
-		Password:    vals[integration.KeyPassword],
-		Datacenter:  vals[integration.KeyDatacenter],
+	r.Data = relation.Data{
+		VsphereIP:   vals[relation.KeyVsphereIP],
+		User:        vals[relation.KeyUser],
+		Password:    vals[relation.KeyPassword],
+		Datacenter:  vals[relation.KeyDatacenter],
 		Datastore:   option(config, "datastore"),
 		Folder:      option(config, "folder"),
 		RespoolPath: option(config, "respool_path"),
 	}
-	for _, k := range []string{integration.KeyDatastore, integration.KeyFolder, integration.KeyRespoolPath} {
+	for _, k := range []string{relation.KeyDatastore, relation.KeyFolder, relation.KeyRespoolPath} {
 		r.Sources[k] = sourceOption
 	}
 	for _, opt := range []string{"datastore", "folder"} {
@@ -195,7 +195,7 @@ func Resolve(spec hooktools.CloudSpec, trustErr error, config map[string]any) (R
 	}
 	if _, err := vsphere.ParseServer(r.Data.VsphereIP); err != nil {
 		opt := "vsphere_ip"
-		if r.Sources[integration.KeyVsphereIP] == sourceTrust {
+		if r.Sources[relation.KeyVsphereIP] == sourceTrust {
 			opt = "the cloud endpoint (override with vsphere_ip)"
 		}
 		return r, &configError{Option: opt, Reason: err.Error()}
@@ -359,10 +359,10 @@ func decodeBlob(blob string) (map[string]string, error) {
 		}
 		return out, nil
 	}
-	if err := str(doc, "endpoint", integration.KeyVsphereIP, ""); err != nil {
+	if err := str(doc, "endpoint", relation.KeyVsphereIP, ""); err != nil {
 		return nil, err
 	}
-	if err := str(doc, "region", integration.KeyDatacenter, ""); err != nil {
+	if err := str(doc, "region", relation.KeyDatacenter, ""); err != nil {
 		return nil, err
 	}
 	if c, ok := doc["credential"]; ok {
@@ -381,7 +381,7 @@ func decodeBlob(blob string) (map[string]string, error) {
 			if err := json.Unmarshal(a, &attrs); err != nil || attrs == nil {
 				return nil, fmt.Errorf("credential %q must be an object", k)
 			}
-			for _, key := range []string{integration.KeyUser, integration.KeyPassword} {
+			for _, key := range []string{relation.KeyUser, relation.KeyPassword} {
 				if err := str(attrs, key, key, "credential "+k+" "); err != nil {
 					return nil, err
 				}

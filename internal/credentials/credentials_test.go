@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 var trusted = hooktools.CloudSpec{
@@ -38,43 +38,43 @@ func TestResolvePrecedence(t *testing.T) {
 		spec    hooktools.CloudSpec
 		trust   error
 		config  map[string]any
-		want    integration.Data
+		want    relation.Data
 		sources map[string]Source
 	}{
 		{
 			name: "trust only", spec: trusted, config: cfg(),
-			want:    integration.Data{VsphereIP: "10.0.0.1", User: "trust-user", Password: "trust-pass", Datacenter: "DC-trust", Datastore: "datastore1", Folder: "juju-kubernetes"},
+			want:    relation.Data{VsphereIP: "10.0.0.1", User: "trust-user", Password: "trust-pass", Datacenter: "DC-trust", Datastore: "datastore1", Folder: "juju-kubernetes"},
 			sources: map[string]Source{"vsphere_ip": sourceTrust, "user": sourceTrust, "password": sourceTrust, "datacenter": sourceTrust},
 		},
 		{
 			name: "trust and one flat option overriding it", spec: trusted, config: cfg("datacenter", "DC-opt"),
-			want:    integration.Data{VsphereIP: "10.0.0.1", User: "trust-user", Password: "trust-pass", Datacenter: "DC-opt", Datastore: "datastore1", Folder: "juju-kubernetes"},
+			want:    relation.Data{VsphereIP: "10.0.0.1", User: "trust-user", Password: "trust-pass", Datacenter: "DC-opt", Datastore: "datastore1", Folder: "juju-kubernetes"},
 			sources: map[string]Source{"vsphere_ip": sourceTrust, "user": sourceTrust, "password": sourceTrust, "datacenter": sourceOption},
 		},
 		{
 			name: "credentials blob, flat shape, over trust", spec: trusted,
 			config: cfg("credentials", b64(`{"vsphere_ip":"vc.example.com","user":"blob-user","password":"blob-pass","datacenter":"DC-blob"}`)),
-			want:   integration.Data{VsphereIP: "vc.example.com", User: "blob-user", Password: "blob-pass", Datacenter: "DC-blob", Datastore: "datastore1", Folder: "juju-kubernetes"},
+			want:   relation.Data{VsphereIP: "vc.example.com", User: "blob-user", Password: "blob-pass", Datacenter: "DC-blob", Datastore: "datastore1", Folder: "juju-kubernetes"},
 		},
 		{
 			name: "credentials blob, credential-get shape (JSON attrs)", trust: notTrusted,
 			config: cfg("credentials", b64(`{"endpoint":"vc1","region":"DC1","credential":{"auth-type":"userpass","attrs":{"user":"u1","password":"p1"}}}`)),
-			want:   integration.Data{VsphereIP: "vc1", User: "u1", Password: "p1", Datacenter: "DC1", Datastore: "datastore1", Folder: "juju-kubernetes"},
+			want:   relation.Data{VsphereIP: "vc1", User: "u1", Password: "p1", Datacenter: "DC1", Datastore: "datastore1", Folder: "juju-kubernetes"},
 		},
 		{
 			name: "credentials blob, credential-get YAML shape (attributes) as the Python charm read it", trust: notTrusted,
 			config: cfg("credentials", b64(`{"endpoint":"vc1","region":"DC1","credential":{"attributes":{"user":"u1","password":"p1"}}}`)),
-			want:   integration.Data{VsphereIP: "vc1", User: "u1", Password: "p1", Datacenter: "DC1", Datastore: "datastore1", Folder: "juju-kubernetes"},
+			want:   relation.Data{VsphereIP: "vc1", User: "u1", Password: "p1", Datacenter: "DC1", Datastore: "datastore1", Folder: "juju-kubernetes"},
 		},
 		{
 			name: "blob then flat option", trust: notTrusted,
 			config: cfg("credentials", b64(`{"vsphere_ip":"vc1","user":"u1","password":"p1","datacenter":"DC1"}`), "password", "p2", "respool_path", "c/Resources"),
-			want:   integration.Data{VsphereIP: "vc1", User: "u1", Password: "p2", Datacenter: "DC1", Datastore: "datastore1", Folder: "juju-kubernetes", RespoolPath: "c/Resources"},
+			want:   relation.Data{VsphereIP: "vc1", User: "u1", Password: "p2", Datacenter: "DC1", Datastore: "datastore1", Folder: "juju-kubernetes", RespoolPath: "c/Resources"},
 		},
 		{
 			name: "flat options only", trust: notTrusted,
 			config: cfg("vsphere_ip", "[fd00::1]:443", "user", "u", "password", "p", "datacenter", "d"),
-			want:   integration.Data{VsphereIP: "[fd00::1]:443", User: "u", Password: "p", Datacenter: "d", Datastore: "datastore1", Folder: "juju-kubernetes"},
+			want:   relation.Data{VsphereIP: "[fd00::1]:443", User: "u", Password: "p", Datacenter: "d", Datastore: "datastore1", Folder: "juju-kubernetes"},
 		},
 	}
 	for _, tt := range tests {

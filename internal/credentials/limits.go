@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 // Lengths the charm takes per option (docs/security.md, "Bounds"). A value
@@ -84,10 +84,10 @@ func checkLengths(spec hooktools.CloudSpec, config map[string]any) error {
 			return err
 		}
 	}
-	cloud := map[string]string{integration.KeyVsphereIP: spec.Endpoint, integration.KeyDatacenter: spec.Region}
+	cloud := map[string]string{relation.KeyVsphereIP: spec.Endpoint, relation.KeyDatacenter: spec.Region}
 	if spec.Credential != nil {
-		cloud[integration.KeyUser] = spec.Credential.Attrs["user"]
-		cloud[integration.KeyPassword] = spec.Credential.Attrs["password"]
+		cloud[relation.KeyUser] = spec.Credential.Attrs["user"]
+		cloud[relation.KeyPassword] = spec.Credential.Attrs["password"]
 	}
 	for _, f := range fields {
 		if err := checkLength(f.option, fieldOption(f.option, f.cloud, sourceTrust), cloud[f.key]); err != nil {
@@ -129,7 +129,7 @@ func SecretValues(spec hooktools.CloudSpec, config map[string]any) []string {
 		out = append(out, blob, strings.Join(strings.Fields(blob), ""))
 		if len(blob) <= maxLen["credentials"].max {
 			if flat, err := decodeBlob(blob); err == nil {
-				out = append(out, flat[integration.KeyPassword])
+				out = append(out, flat[relation.KeyPassword])
 			}
 		}
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/cloudconfig"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers/consumerstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 // readVSphereConfig reads s as the in-tree provider's readConfig does:
@@ -26,7 +26,7 @@ func readVSphereConfig(s string) (vsphere.VSphereConfig, error) {
 }
 
 // checkInTree asserts that s gives back d and vmUUID exactly.
-func checkInTree(t *testing.T, s string, d integration.Data, vmUUID string) {
+func checkInTree(t *testing.T, s string, d relation.Data, vmUUID string) {
 	t.Helper()
 	cfg, err := readVSphereConfig(s)
 	if err != nil {
@@ -80,7 +80,7 @@ type cpiConf struct {
 	Vcenter map[string]*cpiVC
 }
 
-func checkCPI(t *testing.T, c cloudconfig.CPIConfig, d integration.Data) {
+func checkCPI(t *testing.T, c cloudconfig.CPIConfig, d relation.Data) {
 	t.Helper()
 	var conf cpiConf
 	if err := yaml.UnmarshalStrict([]byte(c.VsphereConf), &conf); err != nil {
@@ -140,15 +140,15 @@ func equalVC(a, b cpiVC) bool {
 
 var cases = []struct {
 	name string
-	d    integration.Data
+	d    relation.Data
 }{
-	{"plain", integration.Data{VsphereIP: "10.0.0.1", User: "administrator@vsphere.local", Password: "Passw0rd!", Datacenter: "DC0", Datastore: "datastore1", Folder: "juju-kubernetes"}},
-	{"what broke kubernetes-master", integration.Data{
+	{"plain", relation.Data{VsphereIP: "10.0.0.1", User: "administrator@vsphere.local", Password: "Passw0rd!", Datacenter: "DC0", Datastore: "datastore1", Folder: "juju-kubernetes"}},
+	{"what broke kubernetes-master", relation.Data{
 		VsphereIP: "vcenter.example.com", User: `DOMAIN\k8s`, Password: `p"a\s#s;w` + "\to\nrd ", Datacenter: "DC #1; east",
 		Datastore: `"ds"`, Folder: `/DC #1; east/vm/k8s\`, RespoolPath: "/DC #1; east/host/cluster/Resources/k8s;1",
 	}},
-	{"unicode", integration.Data{VsphereIP: "vc-ü.example", User: "ユーザー", Password: "pässwörd \U0001F511 \u2028\ufeff", Datacenter: "Zürich", Datastore: "ds", Folder: "f"}},
-	{"long", integration.Data{VsphereIP: "10.0.0.1", User: strings.Repeat("u", 10000), Password: strings.Repeat(`"\;#`, 20000), Datacenter: "DC0", Datastore: "ds", Folder: "f"}},
+	{"unicode", relation.Data{VsphereIP: "vc-ü.example", User: "ユーザー", Password: "pässwörd \U0001F511 \u2028\ufeff", Datacenter: "Zürich", Datastore: "ds", Folder: "f"}},
+	{"long", relation.Data{VsphereIP: "10.0.0.1", User: strings.Repeat("u", 10000), Password: strings.Repeat(`"\;#`, 20000), Datacenter: "DC0", Datastore: "ds", Folder: "f"}},
 }
 
 func TestInTreeReadsBackWithVSphereConfig(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/cloudconfig"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 // A value gcfg can carry has no NUL, no carriage return and is valid
@@ -34,7 +34,7 @@ func FuzzInTreeVSphereConfig(f *testing.F) {
 		f.Add(s, next, s, next, s, next, s, next)
 	}
 	f.Fuzz(func(t *testing.T, ip, user, password, dc, ds, folder, respool, vmUUID string) {
-		d := integration.Data{VsphereIP: ip, User: user, Password: password, Datacenter: dc, Datastore: ds, Folder: folder, RespoolPath: respool}
+		d := relation.Data{VsphereIP: ip, User: user, Password: password, Datacenter: dc, Datastore: ds, Folder: folder, RespoolPath: respool}
 		ok := ip != "" && !strings.Contains(ip, "\n")
 		for _, v := range []string{ip, user, password, dc, ds, folder, respool, vmUUID} {
 			ok = ok && carriable(v)
@@ -62,7 +62,7 @@ func FuzzCPIYAMLv2(f *testing.F) {
 		f.Add(s, s, s, s)
 	}
 	f.Fuzz(func(t *testing.T, ip, user, password, dc string) {
-		d := integration.Data{VsphereIP: ip, User: user, Password: password, Datacenter: dc}
+		d := relation.Data{VsphereIP: ip, User: user, Password: password, Datacenter: dc}
 		c, err := cloudconfig.CPI(d)
 		keyOK := ip != "" && len(validation.IsConfigMapKey(ip+".username")) == 0 && len(validation.IsConfigMapKey(ip+".password")) == 0
 		if errors.Is(err, cloudconfig.ErrSecretKey) || errors.Is(err, cloudconfig.ErrEmptyServer) {

@@ -14,13 +14,13 @@ import (
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers/consumerstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 // databag is the integrator's unit databag as a consumer reads it: the
 // published keys beside Juju's own.
-func databag(d integration.Data) integration.Databag {
-	bag := integration.Databag{"private-address": "10.0.0.5", "ingress-address": "10.0.0.5", "egress-subnets": "10.0.0.5/32"}
+func databag(d relation.Data) relation.Databag {
+	bag := relation.Databag{"private-address": "10.0.0.5", "ingress-address": "10.0.0.5", "egress-subnets": "10.0.0.5/32"}
 	maps.Copy(bag, d.Encode())
 	return bag
 }
@@ -28,7 +28,7 @@ func databag(d integration.Data) integration.Databag {
 // readInTree is what the in-tree provider reads from a cloud-config.conf,
 // field by field against what was published (given is vsphere_ip as
 // configured: the server the check connected to).
-func readInTree(s, given string, d integration.Data) consumerstest.Readback {
+func readInTree(s, given string, d relation.Data) consumerstest.Readback {
 	var r consumerstest.Readback
 	cfg, err := readVSphereConfig(s)
 	if err != nil {
@@ -41,7 +41,7 @@ func readInTree(s, given string, d integration.Data) consumerstest.Readback {
 		return r
 	}
 	if len(cfg.VirtualCenter) != 1 {
-		r.Wrong = append(r.Wrong, integration.KeyVsphereIP, integration.KeyUser, integration.KeyPassword)
+		r.Wrong = append(r.Wrong, relation.KeyVsphereIP, relation.KeyUser, relation.KeyPassword)
 	}
 	for server, vc := range cfg.VirtualCenter {
 		port := vc.VCenterPort
@@ -49,16 +49,16 @@ func readInTree(s, given string, d integration.Data) consumerstest.Readback {
 			port = cfg.Global.VCenterPort
 		}
 		if consumerstest.Got(server, port) != want || cfg.Workspace.VCenterIP != server {
-			r.Wrong = append(r.Wrong, integration.KeyVsphereIP)
+			r.Wrong = append(r.Wrong, relation.KeyVsphereIP)
 		}
-		r.Compare(integration.KeyUser, vc.User, d.User)
-		r.Compare(integration.KeyPassword, vc.Password, d.Password)
+		r.Compare(relation.KeyUser, vc.User, d.User)
+		r.Compare(relation.KeyPassword, vc.Password, d.Password)
 	}
-	r.Compare(integration.KeyDatacenter, cfg.Global.Datacenters, d.Datacenter)
-	r.Compare(integration.KeyDatacenter, cfg.Workspace.Datacenter, d.Datacenter)
-	r.Compare(integration.KeyDatastore, cfg.Workspace.DefaultDatastore, d.Datastore)
-	r.Compare(integration.KeyFolder, cfg.Workspace.Folder, d.Folder)
-	r.Compare(integration.KeyRespoolPath, cfg.Workspace.ResourcePoolPath, d.RespoolPath)
+	r.Compare(relation.KeyDatacenter, cfg.Global.Datacenters, d.Datacenter)
+	r.Compare(relation.KeyDatacenter, cfg.Workspace.Datacenter, d.Datacenter)
+	r.Compare(relation.KeyDatastore, cfg.Workspace.DefaultDatastore, d.Datastore)
+	r.Compare(relation.KeyFolder, cfg.Workspace.Folder, d.Folder)
+	r.Compare(relation.KeyRespoolPath, cfg.Workspace.ResourcePoolPath, d.RespoolPath)
 	return r
 }
 
@@ -69,13 +69,13 @@ func readInTree(s, given string, d integration.Data) consumerstest.Readback {
 // application.
 func TestGeneratedInTree(t *testing.T) {
 	for _, c := range consumerstest.Cases() {
-		got, err := consumerstest.DecodeReactive([]consumerstest.Relation{{ID: "vsphere:1", Units: map[string]integration.Databag{"vsphere-integrator/0": databag(c.Published)}}})
+		got, err := consumerstest.DecodeReactive([]consumerstest.Relation{{ID: "vsphere:1", Units: map[string]relation.Databag{"vsphere-integrator/0": databag(c.Published)}}})
 		if err != nil {
 			t.Fatalf("%q: the reactive requirer: %v", c.Given, err)
 		}
 		for _, w := range []struct {
 			id, app string
-			write   func(integration.Data) string
+			write   func(relation.Data) string
 		}{
 			{consumers.InTree, "kubernetes-control-plane", consumerstest.InTree},
 			{consumers.InTreeOld, "kubernetes-master", consumerstest.InTreeUnquoted},
@@ -91,7 +91,7 @@ func TestGeneratedInTree(t *testing.T) {
 // readCPI is what the API server and the CPI make of vsphere-cloud-provider's
 // ConfigMap and Secret: the Secret's keys by IsConfigMapKey, vsphere.conf
 // by ReadCPIConfig, and the credentials by the CPI's credential manager.
-func readCPI(conf string, secret map[string]string, given string, d integration.Data) consumerstest.Readback {
+func readCPI(conf string, secret map[string]string, given string, d relation.Data) consumerstest.Readback {
 	var r consumerstest.Readback
 	data := map[string][]byte{}
 	for k, v := range secret {
@@ -113,11 +113,11 @@ func readCPI(conf string, secret map[string]string, given string, d integration.
 	}
 	vc := cfg.VirtualCenter[d.Datacenter]
 	if len(cfg.VirtualCenter) != 1 || vc == nil {
-		r.Wrong = append(r.Wrong, integration.KeyDatacenter)
+		r.Wrong = append(r.Wrong, relation.KeyDatacenter)
 		return r
 	}
 	if consumerstest.Got(vc.VCenterIP, vc.VCenterPort) != want {
-		r.Wrong = append(r.Wrong, integration.KeyVsphereIP)
+		r.Wrong = append(r.Wrong, relation.KeyVsphereIP)
 	}
 	indexer := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	if err := indexer.Add(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: vc.SecretName, Namespace: vc.SecretNamespace, ResourceVersion: "1"}, Data: data}); err != nil {
@@ -130,8 +130,8 @@ func readCPI(conf string, secret map[string]string, given string, d integration.
 		r.Rejected = err
 		return r
 	}
-	r.Compare(integration.KeyUser, cred.User, d.User)
-	r.Compare(integration.KeyPassword, cred.Password, d.Password)
+	r.Compare(relation.KeyUser, cred.User, d.User)
+	r.Compare(relation.KeyPassword, cred.Password, d.Password)
 	return r
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/cloudconfig"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers/consumerstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/password-table.md and the README's copy of it")
@@ -130,7 +130,7 @@ func passwordTableMarkdown(t *testing.T) string {
 |---|---|---|---|---|
 `)
 	for _, p := range tablePasswords {
-		d := integration.Data{VsphereIP: "10.0.0.1", User: "admin", Password: p, Datacenter: "DC0", Datastore: "ds1", Folder: "kubernetes"}
+		d := relation.Data{VsphereIP: "10.0.0.1", User: "admin", Password: p, Datacenter: "DC0", Datastore: "ds1", Folder: "kubernetes"}
 		written, ours := "", ""
 		conf, err := cloudconfig.InTree(d, "4228")
 		if err != nil {

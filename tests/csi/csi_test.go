@@ -15,10 +15,10 @@ import (
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers/consumerstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
-func readCSI(s, given string, d integration.Data) consumerstest.Readback {
+func readCSI(s, given string, d relation.Data) consumerstest.Readback {
 	var r consumerstest.Readback
 	cfg, err := config.ReadConfig(context.Background(), strings.NewReader(s))
 	if err != nil {
@@ -31,15 +31,15 @@ func readCSI(s, given string, d integration.Data) consumerstest.Readback {
 		return r
 	}
 	if len(cfg.VirtualCenter) != 1 {
-		r.Wrong = append(r.Wrong, integration.KeyVsphereIP)
+		r.Wrong = append(r.Wrong, relation.KeyVsphereIP)
 	}
 	for server, vc := range cfg.VirtualCenter {
 		if consumerstest.Got(server, vc.VCenterPort) != want {
-			r.Wrong = append(r.Wrong, integration.KeyVsphereIP)
+			r.Wrong = append(r.Wrong, relation.KeyVsphereIP)
 		}
-		r.Compare(integration.KeyUser, vc.User, d.User)
-		r.Compare(integration.KeyPassword, vc.Password, d.Password)
-		r.Compare(integration.KeyDatacenter, vc.Datacenters, d.Datacenter)
+		r.Compare(relation.KeyUser, vc.User, d.User)
+		r.Compare(relation.KeyPassword, vc.Password, d.Password)
+		r.Compare(relation.KeyDatacenter, vc.Datacenters, d.Datacenter)
 	}
 	if cfg.Global.ClusterID != consumerstest.ClusterID {
 		r.Rejected = errString("cluster-id read back as " + cfg.Global.ClusterID)
@@ -58,7 +58,7 @@ func (e errString) Error() string { return string(e) }
 func TestGeneratedCSI(t *testing.T) {
 	broken := 0
 	for _, c := range consumerstest.Cases() {
-		bag := integration.Databag{"private-address": "10.0.0.5", "ingress-address": "10.0.0.5", "egress-subnets": "10.0.0.5/32"}
+		bag := relation.Databag{"private-address": "10.0.0.5", "ingress-address": "10.0.0.5", "egress-subnets": "10.0.0.5/32"}
 		maps.Copy(bag, c.Published.Encode())
 		got, err := consumerstest.DecodeCloudProvider(bag)
 		if err != nil {
@@ -81,7 +81,7 @@ func TestGeneratedCSI(t *testing.T) {
 // TestCSIRefusesUserWithoutDomain is the row on its own: the driver
 // refuses "k8sadmin", and the status names vsphere-cloud-provider and user.
 func TestCSIRefusesUserWithoutDomain(t *testing.T) {
-	d := consumers.Published(integration.Data{VsphereIP: "vc.example.com", User: "k8sadmin", Password: "p", Datacenter: "DC0", Datastore: "ds", Folder: "f"})
+	d := consumers.Published(relation.Data{VsphereIP: "vc.example.com", User: "k8sadmin", Password: "p", Datacenter: "DC0", Datastore: "ds", Folder: "f"})
 	if _, err := config.ReadConfig(context.Background(), strings.NewReader(consumerstest.CSI(d))); err == nil || !strings.Contains(err.Error(), "username is invalid") {
 		t.Fatalf("the CSI driver's reader: %v", err)
 	}

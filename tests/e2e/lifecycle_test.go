@@ -28,7 +28,7 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/cloudconfig"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers/consumerstest"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
 )
 
@@ -106,26 +106,26 @@ func (w *world) status(name string, contains ...string) {
 
 // consumers decodes each relation as its consumer does and checks both
 // decoders agree on want.
-func (w *world) consumers(want integration.Data) {
+func (w *world) consumers(want relation.Data) {
 	w.t.Helper()
 	j := w.juju()
 	for app, id := range w.l.Rels {
-		bag := integration.Databag(j.CharmData(id))
-		require.Len(w.t, bag, len(integration.Keys), app)
+		bag := relation.Databag(j.CharmData(id))
+		require.Len(w.t, bag, len(relation.Keys), app)
 		if app == "vsphere-cloud-provider" {
 			got, err := consumerstest.DecodeCloudProvider(bag)
 			require.NoError(w.t, err, app)
 			assert.Equal(w.t, want, got, app)
 			continue
 		}
-		got, err := consumerstest.DecodeReactive([]consumerstest.Relation{{ID: id, Units: map[string]integration.Databag{deploy.Unit: bag}}})
+		got, err := consumerstest.DecodeReactive([]consumerstest.Relation{{ID: id, Units: map[string]relation.Databag{deploy.Unit: bag}}})
 		require.NoError(w.t, err, app)
 		assert.Equal(w.t, want, got.Data, app)
 	}
 }
 
-func (w *world) data(datastore, password string) integration.Data {
-	return integration.Data{
+func (w *world) data(datastore, password string) relation.Data {
+	return relation.Data{
 		VsphereIP: w.d.VC.URL.Host, User: w.d.VC.User, Password: password,
 		Datacenter: "DC0", Datastore: datastore, Folder: "juju-kubernetes",
 	}
@@ -162,7 +162,7 @@ func readInTree(t *testing.T, text string) vsphere.VSphereConfig {
 
 // checkRendered renders every consumer config from d and parses each back
 // with the consumer's own parser.
-func checkRendered(t *testing.T, d integration.Data) {
+func checkRendered(t *testing.T, d relation.Data) {
 	t.Helper()
 	text, err := cloudconfig.InTree(d, "4228c3f5-1111-2222-3333-444455556666")
 	require.NoError(t, err)

@@ -18,8 +18,8 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
+	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
 )
 
 // How the scale table takes an event apart, for each run:

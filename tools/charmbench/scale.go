@@ -20,8 +20,8 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hookenv"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
-	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
+	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
 )
 
 // The scale table (`charmbench -scale 10,100,1000,5000`): what one

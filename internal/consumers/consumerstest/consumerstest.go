@@ -13,7 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers"
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -27,7 +27,7 @@ const ClusterID = "8d3b1a9e-4f1c-4d2a-9a57-0c1e2f3a4b5c"
 // _write_vsphere_snap_config, also kubernetes-master's from 99bdc92): each
 // value pasted between double quotes by Python's str.format, no escaping,
 // lines joined by "\n" with none at the end.
-func InTree(d integration.Data) string {
+func InTree(d relation.Data) string {
 	return strings.Join([]string{
 		"[Global]",
 		"insecure-flag = true",
@@ -50,7 +50,7 @@ func InTree(d integration.Data) string {
 // InTreeUnquoted is kubernetes-master's writer before 99bdc92 ("quote
 // vsphere attrs", 2021-03-25): the same, but password and server bare;
 // user was already quoted.
-func InTreeUnquoted(d integration.Data) string {
+func InTreeUnquoted(d relation.Data) string {
 	return strings.Join([]string{
 		"[Global]",
 		"insecure-flag = true",
@@ -72,7 +72,7 @@ func InTreeUnquoted(d integration.Data) string {
 
 // CSI is vsphere-cloud-provider's csi-vsphere.conf (src/storage_manifests.py):
 // a Python f-string, no escaping.
-func CSI(d integration.Data) string {
+func CSI(d relation.Data) string {
 	return "[Global]\n" +
 		`cluster-id = "` + ClusterID + "\"\n" +
 		"\n" +
@@ -88,7 +88,7 @@ func CSI(d integration.Data) string {
 // (src/provider_manifests.py, yaml.safe_dump of a dict) and its Secret's
 // stringData, "<server>.username" and "<server>.password". Any correct YAML
 // emitter gives what safe_dump gives to a reader.
-func CPI(d integration.Data) (vsphereConf string, secret map[string]string) {
+func CPI(d relation.Data) (vsphereConf string, secret map[string]string) {
 	conf := map[string]any{
 		"global": map[string]any{"port": 443, "insecureFlag": true, "secretName": "vsphere-cloud-secret", "secretNamespace": "kube-system"},
 		"vcenter": map[string]any{
@@ -124,7 +124,7 @@ var (
 // Case is one set of inputs and what the charm publishes for it.
 type Case struct {
 	Given     string // vsphere_ip as configured
-	Published integration.Data
+	Published relation.Data
 }
 
 // Cases crosses Addresses, Users and Passwords with plain other fields.
@@ -133,7 +133,7 @@ func Cases() []Case {
 	for _, a := range Addresses {
 		for _, u := range Users {
 			for _, p := range Passwords {
-				d := integration.Data{VsphereIP: a, User: u, Password: p, Datacenter: "DC #1; east", Datastore: "ds 1", Folder: "/DC #1; east/vm/k8s", RespoolPath: "cluster/Resources"}
+				d := relation.Data{VsphereIP: a, User: u, Password: p, Datacenter: "DC #1; east", Datastore: "ds 1", Folder: "/DC #1; east/vm/k8s", RespoolPath: "cluster/Resources"}
 				cs = append(cs, Case{Given: a, Published: consumers.Published(d)})
 			}
 		}
@@ -190,7 +190,7 @@ func (r *Readback) Compare(key, got, want string) {
 // a consumer that read everything back has no rule broken; one that did not
 // has at least one, naming every field it read wrong, and the status
 // warning for app names app and each of those fields.
-func Agrees(c *consumers.Consumer, app string, d integration.Data, r Readback) error {
+func Agrees(c *consumers.Consumer, app string, d relation.Data, r Readback) error {
 	breaks := c.Breaks(d)
 	fields := map[string]bool{}
 	for _, b := range breaks {

@@ -5,11 +5,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 // Names of the consumers' decoding rules, as they appear in an
-// *integration.DecodeError.
+// *relation.DecodeError.
 const (
 	// ConsumerReactive is the reactive requirer in
 	// juju-solutions/interface-vsphere-integration (requires.py), used by
@@ -24,7 +24,7 @@ const (
 // cloudProviderRequired are the keys vsphere-cloud-provider cannot do
 // without (its pydantic model has them as StrictStr, the others Optional).
 var cloudProviderRequired = map[string]bool{
-	integration.KeyVsphereIP: true, integration.KeyUser: true, integration.KeyPassword: true, integration.KeyDatacenter: true,
+	relation.KeyVsphereIP: true, relation.KeyUser: true, relation.KeyPassword: true, relation.KeyDatacenter: true,
 }
 
 // Relation is one relation on the requirer's endpoint as the requirer sees
@@ -34,12 +34,12 @@ var cloudProviderRequired = map[string]bool{
 // looks at units.
 type Relation struct {
 	ID    string
-	Units map[string]integration.Databag
+	Units map[string]relation.Databag
 }
 
 // Received is what the reactive requirer ends up with.
 type Received struct {
-	Data integration.Data
+	Data relation.Data
 	// RelationID is the one relation the requirer read; it ignores every
 	// other.
 	RelationID string
@@ -62,13 +62,13 @@ type Received struct {
 //     is taken as it is;
 //   - it is ready when none of the 7 keys is None: absent, or JSON null.
 //
-// The error is a *integration.DecodeError naming every key that keeps it
+// The error is a *relation.DecodeError naming every key that keeps it
 // from being ready (ErrMissing, or ErrNotString for null) and every key it
 // would take as something other than a string (ErrNotString): the
 // requirer would render Python's str() of that value into its config.
 func DecodeReactive(relations []Relation) (Received, error) {
 	var r Received
-	merged := integration.Databag{}
+	merged := relation.Databag{}
 	r.Source = map[string]string{}
 	if len(relations) > 0 {
 		first := slices.MinFunc(relations, func(a, b Relation) int { return strings.Compare(a.ID, b.ID) })
@@ -83,25 +83,25 @@ func DecodeReactive(relations []Relation) (Received, error) {
 		}
 	}
 
-	derr := &integration.DecodeError{Consumer: ConsumerReactive}
-	for _, key := range integration.Keys {
+	derr := &relation.DecodeError{Consumer: ConsumerReactive}
+	for _, key := range relation.Keys {
 		raw, ok := merged[key]
 		if !ok {
-			derr.Add(key, integration.ErrMissing)
+			derr.Add(key, relation.ErrMissing)
 			continue
 		}
 		if raw == "" {
 			// JSONUnitDataView returns a falsy value undecoded.
 			continue
 		}
-		s, kind := integration.Loads(raw)
+		s, kind := relation.Loads(raw)
 		switch kind {
-		case integration.KindString:
+		case relation.KindString:
 			*r.Data.Field(key) = s
-		case integration.KindInvalid:
+		case relation.KindInvalid:
 			*r.Data.Field(key) = raw
 			r.Verbatim = append(r.Verbatim, key)
-		case integration.KindNull:
+		case relation.KindNull:
 			derr.Add(key, kind.Err(", which the reactive requirer takes as absent"))
 		default:
 			derr.Add(key, kind.Err(""))
@@ -119,25 +119,25 @@ func DecodeReactive(relations []Relation) (Received, error) {
 // unused, and a value is decoded whatever it is: an empty one is not JSON
 // (docs/relation.md). Juju never gives an empty value, as relation-set
 // takes one for a deletion.
-func DecodeCloudProvider(bag integration.Databag) (integration.Data, error) {
-	var d integration.Data
-	derr := &integration.DecodeError{Consumer: ConsumerCloudProvider}
-	for _, key := range integration.Keys {
+func DecodeCloudProvider(bag relation.Databag) (relation.Data, error) {
+	var d relation.Data
+	derr := &relation.DecodeError{Consumer: ConsumerCloudProvider}
+	for _, key := range relation.Keys {
 		required := cloudProviderRequired[key]
 		raw, ok := bag[key]
 		if !ok {
 			if required {
-				derr.Add(key, integration.ErrMissing)
+				derr.Add(key, relation.ErrMissing)
 			}
 			continue
 		}
-		s, kind := integration.Loads(raw)
+		s, kind := relation.Loads(raw)
 		switch {
-		case kind == integration.KindString:
+		case kind == relation.KindString:
 			*d.Field(key) = s
-		case kind == integration.KindNull && !required:
-		case kind == integration.KindInvalid:
-			derr.Add(key, integration.ErrNotJSON)
+		case kind == relation.KindNull && !required:
+		case kind == relation.KindInvalid:
+			derr.Add(key, relation.ErrNotJSON)
 		default:
 			derr.Add(key, kind.Err(""))
 		}

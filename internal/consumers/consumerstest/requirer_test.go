@@ -5,19 +5,19 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/charmed-kubernetes/vsphere-integrator/internal/integration"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 )
 
 // sample, withRelationKeys, without, with and checkDecodeErr are also in
-// internal/integration's tests, for Decode.
-func sample() integration.Data {
-	return integration.Data{
+// internal/relation's tests, for Decode.
+func sample() relation.Data {
+	return relation.Data{
 		VsphereIP: "vc.example.com", User: "k8s@vsphere.local", Password: `a"b\c#d;e`,
 		Datacenter: "DC0", Datastore: "ds1", Folder: "juju-kubernetes", RespoolPath: "",
 	}
 }
 
-func withRelationKeys(b integration.Databag) integration.Databag {
+func withRelationKeys(b relation.Databag) relation.Databag {
 	// Juju adds these to every unit databag; all consumers must ignore them.
 	b["ingress-address"] = "10.1.1.1"
 	b["private-address"] = "10.1.1.1"
@@ -25,8 +25,8 @@ func withRelationKeys(b integration.Databag) integration.Databag {
 	return b
 }
 
-func without(b integration.Databag, keys ...string) integration.Databag {
-	c := integration.Databag{}
+func without(b relation.Databag, keys ...string) relation.Databag {
+	c := relation.Databag{}
 	for k, v := range b {
 		if !slices.Contains(keys, k) {
 			c[k] = v
@@ -35,7 +35,7 @@ func without(b integration.Databag, keys ...string) integration.Databag {
 	return c
 }
 
-func with(b integration.Databag, kv ...string) integration.Databag {
+func with(b relation.Databag, kv ...string) relation.Databag {
 	c := without(b)
 	for i := 0; i < len(kv); i += 2 {
 		c[kv[i]] = kv[i+1]
@@ -45,15 +45,15 @@ func with(b integration.Databag, kv ...string) integration.Databag {
 
 func TestDecodeRoundTrip(t *testing.T) {
 	want := sample()
-	for name, decode := range map[string]func(integration.Databag) (integration.Data, error){
+	for name, decode := range map[string]func(relation.Databag) (relation.Data, error){
 		"cloud-provider": DecodeCloudProvider,
-		"reactive": func(b integration.Databag) (integration.Data, error) {
-			r, err := DecodeReactive([]Relation{{ID: "vsphere:1", Units: map[string]integration.Databag{"vsphere-integrator/0": b}}})
+		"reactive": func(b relation.Databag) (relation.Data, error) {
+			r, err := DecodeReactive([]Relation{{ID: "vsphere:1", Units: map[string]relation.Databag{"vsphere-integrator/0": b}}})
 			return r.Data, err
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got, err := decode(integration.Databag(want.Encode()))
+			got, err := decode(relation.Databag(want.Encode()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,46 +65,46 @@ func TestDecodeRoundTrip(t *testing.T) {
 }
 
 func TestDecodeCloudProvider(t *testing.T) {
-	full := withRelationKeys(integration.Databag(sample().Encode()))
+	full := withRelationKeys(relation.Databag(sample().Encode()))
 	tests := []struct {
 		name         string
-		bag          integration.Databag
-		want         integration.Data
+		bag          relation.Databag
+		want         relation.Data
 		missing, bad []string
 		errIs        []error
 	}{
 		{name: "all keys", bag: full, want: sample()},
 		{
 			name: "optional keys absent",
-			bag:  without(full, integration.KeyDatastore, integration.KeyFolder, integration.KeyRespoolPath),
-			want: integration.Data{VsphereIP: "vc.example.com", User: "k8s@vsphere.local", Password: `a"b\c#d;e`, Datacenter: "DC0"},
+			bag:  without(full, relation.KeyDatastore, relation.KeyFolder, relation.KeyRespoolPath),
+			want: relation.Data{VsphereIP: "vc.example.com", User: "k8s@vsphere.local", Password: `a"b\c#d;e`, Datacenter: "DC0"},
 		},
 		{
 			name: "optional null is absent",
-			bag:  with(full, integration.KeyFolder, "null"),
-			want: func() integration.Data { d := sample(); d.Folder = ""; return d }(),
+			bag:  with(full, relation.KeyFolder, "null"),
+			want: func() relation.Data { d := sample(); d.Folder = ""; return d }(),
 		},
-		{name: "nothing", bag: integration.Databag{}, missing: []string{integration.KeyDatacenter, integration.KeyPassword, integration.KeyUser, integration.KeyVsphereIP}, errIs: []error{integration.ErrMissing}},
+		{name: "nothing", bag: relation.Databag{}, missing: []string{relation.KeyDatacenter, relation.KeyPassword, relation.KeyUser, relation.KeyVsphereIP}, errIs: []error{relation.ErrMissing}},
 		{
 			// pydantic decodes every value it is given: "" is not JSON.
-			name: "empty raw value is not JSON", bag: with(full, integration.KeyUser, "", integration.KeyFolder, ""),
-			bad: []string{integration.KeyFolder, integration.KeyUser}, errIs: []error{integration.ErrNotJSON},
+			name: "empty raw value is not JSON", bag: with(full, relation.KeyUser, "", relation.KeyFolder, ""),
+			bad: []string{relation.KeyFolder, relation.KeyUser}, errIs: []error{relation.ErrNotJSON},
 		},
 		{
-			name: "raw, not JSON", bag: with(full, integration.KeyPassword, "secret", integration.KeyDatastore, "ds1"),
-			bad: []string{integration.KeyDatastore, integration.KeyPassword}, errIs: []error{integration.ErrNotJSON},
+			name: "raw, not JSON", bag: with(full, relation.KeyPassword, "secret", relation.KeyDatastore, "ds1"),
+			bad: []string{relation.KeyDatastore, relation.KeyPassword}, errIs: []error{relation.ErrNotJSON},
 		},
 		{
-			name: "not strings", bag: with(full, integration.KeyVsphereIP, "10", integration.KeyUser, "null", integration.KeyFolder, "[1]", integration.KeyDatacenter, "NaN"),
-			bad: []string{integration.KeyDatacenter, integration.KeyFolder, integration.KeyUser, integration.KeyVsphereIP}, errIs: []error{integration.ErrNotString},
+			name: "not strings", bag: with(full, relation.KeyVsphereIP, "10", relation.KeyUser, "null", relation.KeyFolder, "[1]", relation.KeyDatacenter, "NaN"),
+			bad: []string{relation.KeyDatacenter, relation.KeyFolder, relation.KeyUser, relation.KeyVsphereIP}, errIs: []error{relation.ErrNotString},
 		},
 		{
-			name: "missing and malformed together", bag: with(without(full, integration.KeyVsphereIP), integration.KeyPassword, "true"),
-			missing: []string{integration.KeyVsphereIP}, bad: []string{integration.KeyPassword}, errIs: []error{integration.ErrMissing, integration.ErrNotString},
+			name: "missing and malformed together", bag: with(without(full, relation.KeyVsphereIP), relation.KeyPassword, "true"),
+			missing: []string{relation.KeyVsphereIP}, bad: []string{relation.KeyPassword}, errIs: []error{relation.ErrMissing, relation.ErrNotString},
 		},
 		{
-			name: "json whitespace is fine", bag: with(full, integration.KeyUser, " \t\"u\"\r\n"),
-			want: func() integration.Data { d := sample(); d.User = "u"; return d }(),
+			name: "json whitespace is fine", bag: with(full, relation.KeyUser, " \t\"u\"\r\n"),
+			want: func() relation.Data { d := sample(); d.User = "u"; return d }(),
 		},
 	}
 	for _, tt := range tests {
@@ -119,15 +119,15 @@ func TestDecodeCloudProvider(t *testing.T) {
 }
 
 func TestDecodeReactive(t *testing.T) {
-	full := withRelationKeys(integration.Databag(sample().Encode()))
-	other := integration.Databag(integration.Data{
+	full := withRelationKeys(relation.Databag(sample().Encode()))
+	other := relation.Databag(relation.Data{
 		VsphereIP: "other", User: "other", Password: "other", Datacenter: "other",
 		Datastore: "other", Folder: "other", RespoolPath: "other",
 	}.Encode())
 	tests := []struct {
 		name         string
 		rels         []Relation
-		want         integration.Data
+		want         relation.Data
 		relation     string
 		source       map[string]string
 		verbatim     []string
@@ -135,31 +135,31 @@ func TestDecodeReactive(t *testing.T) {
 		errIs        []error
 	}{
 		{
-			name: "one unit", rels: []Relation{{ID: "vsphere:3", Units: map[string]integration.Databag{"vi/0": full}}},
+			name: "one unit", rels: []Relation{{ID: "vsphere:3", Units: map[string]relation.Databag{"vi/0": full}}},
 			want: sample(), relation: "vsphere:3",
 		},
 		{
 			// Merged per key: the lowest unit name wins, but keys it lacks
 			// come from the others.
 			name: "units merged, lowest unit name first",
-			rels: []Relation{{ID: "vsphere:3", Units: map[string]integration.Databag{
+			rels: []Relation{{ID: "vsphere:3", Units: map[string]relation.Databag{
 				"vi/2": other,
-				"vi/1": without(full, integration.KeyPassword),
+				"vi/1": without(full, relation.KeyPassword),
 			}}},
-			want:     func() integration.Data { d := sample(); d.Password = "other"; return d }(),
+			want:     func() relation.Data { d := sample(); d.Password = "other"; return d }(),
 			relation: "vsphere:3",
-			source:   map[string]string{integration.KeyPassword: "vi/2", integration.KeyUser: "vi/1"},
+			source:   map[string]string{relation.KeyPassword: "vi/2", relation.KeyUser: "vi/1"},
 		},
 		{
 			name: "unit names compare as strings: vi/10 before vi/9",
-			rels: []Relation{{ID: "vsphere:3", Units: map[string]integration.Databag{"vi/9": other, "vi/10": full}}},
-			want: sample(), relation: "vsphere:3", source: map[string]string{integration.KeyUser: "vi/10"},
+			rels: []Relation{{ID: "vsphere:3", Units: map[string]relation.Databag{"vi/9": other, "vi/10": full}}},
+			want: sample(), relation: "vsphere:3", source: map[string]string{relation.KeyUser: "vi/10"},
 		},
 		{
 			name: "only the lowest relation id is read, compared as strings",
 			rels: []Relation{
-				{ID: "vsphere:9", Units: map[string]integration.Databag{"vi/0": other}},
-				{ID: "vsphere:10", Units: map[string]integration.Databag{"vi/0": full}},
+				{ID: "vsphere:9", Units: map[string]relation.Databag{"vi/0": other}},
+				{ID: "vsphere:10", Units: map[string]relation.Databag{"vi/0": full}},
 			},
 			want: sample(), relation: "vsphere:10",
 		},
@@ -167,26 +167,26 @@ func TestDecodeReactive(t *testing.T) {
 			name: "lowest relation without units: not ready, even though another has data",
 			rels: []Relation{
 				{ID: "vsphere:1"},
-				{ID: "vsphere:2", Units: map[string]integration.Databag{"vi/0": full}},
+				{ID: "vsphere:2", Units: map[string]relation.Databag{"vi/0": full}},
 			},
-			relation: "vsphere:1", missing: integration.Keys, errIs: []error{integration.ErrMissing},
+			relation: "vsphere:1", missing: relation.Keys, errIs: []error{relation.ErrMissing},
 		},
-		{name: "no relation", missing: integration.Keys, errIs: []error{integration.ErrMissing}},
+		{name: "no relation", missing: relation.Keys, errIs: []error{relation.ErrMissing}},
 		{
 			name:     "raw value taken verbatim",
-			rels:     []Relation{{ID: "vsphere:3", Units: map[string]integration.Databag{"vi/0": with(full, integration.KeyPassword, `se"cret`, integration.KeyUser, " ")}}},
-			want:     func() integration.Data { d := sample(); d.Password = `se"cret`; d.User = " "; return d }(),
-			relation: "vsphere:3", verbatim: []string{integration.KeyPassword, integration.KeyUser},
+			rels:     []Relation{{ID: "vsphere:3", Units: map[string]relation.Databag{"vi/0": with(full, relation.KeyPassword, `se"cret`, relation.KeyUser, " ")}}},
+			want:     func() relation.Data { d := sample(); d.Password = `se"cret`; d.User = " "; return d }(),
+			relation: "vsphere:3", verbatim: []string{relation.KeyPassword, relation.KeyUser},
 		},
 		{
 			name:     "all 7 keys needed",
-			rels:     []Relation{{ID: "vsphere:3", Units: map[string]integration.Databag{"vi/0": without(full, integration.KeyRespoolPath, integration.KeyFolder)}}},
-			relation: "vsphere:3", missing: []string{integration.KeyFolder, integration.KeyRespoolPath}, errIs: []error{integration.ErrMissing},
+			rels:     []Relation{{ID: "vsphere:3", Units: map[string]relation.Databag{"vi/0": without(full, relation.KeyRespoolPath, relation.KeyFolder)}}},
+			relation: "vsphere:3", missing: []string{relation.KeyFolder, relation.KeyRespoolPath}, errIs: []error{relation.ErrMissing},
 		},
 		{
 			name:     "null is not ready, numbers are not strings",
-			rels:     []Relation{{ID: "vsphere:3", Units: map[string]integration.Databag{"vi/0": with(full, integration.KeyFolder, "null", integration.KeyDatastore, "1e400", integration.KeyUser, "Infinity")}}},
-			relation: "vsphere:3", bad: []string{integration.KeyDatastore, integration.KeyFolder, integration.KeyUser}, errIs: []error{integration.ErrNotString},
+			rels:     []Relation{{ID: "vsphere:3", Units: map[string]relation.Databag{"vi/0": with(full, relation.KeyFolder, "null", relation.KeyDatastore, "1e400", relation.KeyUser, "Infinity")}}},
+			relation: "vsphere:3", bad: []string{relation.KeyDatastore, relation.KeyFolder, relation.KeyUser}, errIs: []error{relation.ErrNotString},
 		},
 	}
 	for _, tt := range tests {
@@ -219,9 +219,9 @@ func checkDecodeErr(t *testing.T, err error, consumer string, missing, bad []str
 		}
 		return
 	}
-	var derr *integration.DecodeError
+	var derr *relation.DecodeError
 	if !errors.As(err, &derr) {
-		t.Fatalf("error %v is not a *integration.DecodeError", err)
+		t.Fatalf("error %v is not a *relation.DecodeError", err)
 	}
 	if derr.Consumer != consumer {
 		t.Errorf("Consumer = %q, want %q", derr.Consumer, consumer)
@@ -237,8 +237,8 @@ func checkDecodeErr(t *testing.T, err error, consumer string, missing, bad []str
 			t.Errorf("errors.Is(%v, %v) = false", err, target)
 		}
 	}
-	var kerr *integration.KeyError
+	var kerr *relation.KeyError
 	if !errors.As(err, &kerr) {
-		t.Errorf("errors.As(*integration.KeyError) failed on %v", err)
+		t.Errorf("errors.As(*relation.KeyError) failed on %v", err)
 	}
 }

@@ -1,9 +1,9 @@
-// Package integration is the vsphere-integration wire format: it encodes
+// Package relation is the vsphere-integration wire format: it encodes
 // the 7 keys exactly as the Python interface's provider does, and decodes
 // them strictly (Decode), as what this charm publishes. How each known
 // consumer decodes them is emulated for the tests in
 // internal/consumers/consumerstest.
-package integration
+package relation
 
 import (
 	"strconv"

@@ -2,7 +2,7 @@
 """Writes pyjson.golden: one line per case, the UTF-8 bytes of the input in
 hex, a tab, and json.dumps(input, sort_keys=True) exactly as the Python
 vsphere-integration provider publishes it. Regenerate with
-`go test ./internal/integration -run PyJSON -update` (needs python3)."""
+`go test ./internal/relation -run PyJSON -update` (needs python3)."""
 import json
 import sys
 

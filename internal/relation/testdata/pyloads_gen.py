@@ -3,7 +3,7 @@
 values, for TestPyLoadsGolden. One line per case: the raw value's UTF-8 in
 hex, a tab, the kind (str, NoneType, float, int, bool, list, dict or
 invalid), a tab, and for a str the decoded value's UTF-8 in hex.
-Regenerate with `go test ./internal/integration -run PyLoads -update`."""
+Regenerate with `go test ./internal/relation -run PyLoads -update`."""
 import json
 import sys
 

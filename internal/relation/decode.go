@@ -1,4 +1,4 @@
-package integration
+package relation
 
 import (
 	"encoding/json"
@@ -75,7 +75,7 @@ func (d *Data) Field(key string) *string {
 	case KeyRespoolPath:
 		return &d.RespoolPath
 	}
-	panic("integration: unknown key " + key)
+	panic("relation: unknown key " + key)
 }
 
 // Kind is what Python's json.loads makes of a raw value: which JSON type,
