@@ -203,7 +203,7 @@ func (c *Consumer) Breaks(d relation.Data) []Break {
 	var out []Break
 	for _, l := range c.Limits {
 		for _, f := range l.Fields {
-			if l.Breaks(value(d, f)) {
+			if l.Breaks(*d.Field(f)) {
 				out = append(out, Break{Consumer: c, Field: f, What: l.What})
 			}
 		}
@@ -238,24 +238,4 @@ func ForApp(app string) (cs []*Consumer, known bool) {
 		cs = append(cs, &Table[i])
 	}
 	return cs, false
-}
-
-func value(d relation.Data, key string) string {
-	switch key {
-	case relation.KeyVsphereIP:
-		return d.VsphereIP
-	case relation.KeyUser:
-		return d.User
-	case relation.KeyPassword:
-		return d.Password
-	case relation.KeyDatacenter:
-		return d.Datacenter
-	case relation.KeyDatastore:
-		return d.Datastore
-	case relation.KeyFolder:
-		return d.Folder
-	case relation.KeyRespoolPath:
-		return d.RespoolPath
-	}
-	return ""
 }
