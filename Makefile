@@ -55,7 +55,7 @@ fakejuju:
 # same charm's relation hooks and quiet update-status at 10 to 5,000
 # related units; one vCenter check against 1,000 to 4,000 VMs with 10 to
 # 1,000 nodes (internal/vsphere BenchmarkCheckScale): the three tables of
-# docs/performance.md, in about three minutes on 2 cores.
+# docs/performance.md, in about 7 minutes on 2 cores.
 bench: charm fakejuju
 	$(TOOLBUILD) -o $(CURDIR)/build/bin/ ./charmbench ./charmbench/floor ./charmbench/rss ./charmbench/toolclock
 	build/bin/charmbench -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -rss build/bin/rss -runs 20
