@@ -62,10 +62,6 @@ const maxReason = 512
 // quote the server: check redacts and bounds it before it is kept, and the
 // hook tools do for every other use (docs/security.md).
 func classify(d relation.Data, rep *vsphere.Report, err error, timeout time.Duration) checkRecord {
-	return classifyResult(d, rep, err, timeout)
-}
-
-func classifyResult(d relation.Data, rep *vsphere.Report, err error, timeout time.Duration) checkRecord {
 	var (
 		target    *vsphere.TargetError
 		login     *vsphere.LoginError

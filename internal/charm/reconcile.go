@@ -50,13 +50,11 @@ func (c *Charm) reconcile(ctx context.Context, p plan) (*reconciled, error) {
 		status, _ := statusFor(r.decision)
 		c.log(ctx, logLevel(status), strings.Join(logs, "; "))
 	}
-	if p.sweep {
-		st.sweep()
-	} else if len(st.broken) > maxBroken {
-		// Relations broken faster than update-status sweeps would grow the
-		// record without bound (and past what state-set takes): read the
-		// node keys once and sweep here, which drops every broken relation
-		// that has none left.
+	// update-status sweeps; so does any event once more relations wait
+	// than maxBroken, or relations broken faster than update-status comes
+	// would grow the record without bound (and past what state-set takes).
+	// Sweeping needs the node keys: already read for update-status.
+	if p.sweep || len(st.broken) > maxBroken {
 		if err := st.loadNodes(ctx, c.tools); err != nil {
 			return nil, err
 		}
@@ -101,13 +99,15 @@ func (c *Charm) checkAndPublish(ctx context.Context, p plan, recheck bool, r *re
 	} else {
 		r.decision.record = prev
 	}
+	// What the consumers get: vsphere_ip as they can carry it.
+	published := consumers.Published(in.resolved.Data)
 	where := p.publish
 	if newInputs {
 		where = publishAll // new values: every relation
 	}
 	record := r.decision.record
 	if record.Outcome != outcomeRejected {
-		if r.changedKeys, r.relations, err = c.publish(ctx, st, p, where, consumers.Published(in.resolved.Data).Encode()); err != nil {
+		if r.changedKeys, r.relations, err = c.publish(ctx, st, p, where, published.Encode()); err != nil {
 			return nil, err
 		}
 		if len(r.changedKeys) > 0 && (newInputs || !p.quiet) {
@@ -120,7 +120,7 @@ func (c *Charm) checkAndPublish(ctx context.Context, p plan, recheck bool, r *re
 			return nil, err
 		}
 	}
-	r.decision.consumers = consumers.Warning(consumers.Published(in.resolved.Data), st.clientApps())
+	r.decision.consumers = consumers.Warning(published, st.clientApps())
 	return logs, nil
 }
 
