@@ -3,7 +3,8 @@ package vsphere
 import "context"
 
 // Client is the real vCenter behind the charm's one vCenter interface: each
-// method is one session (see Check, EnableDiskUUID, TestVolume).
+// method is one session (see Check, EnableDiskUUID, TestVolume, Dedicate,
+// Identities).
 type Client struct{}
 
 // Check is the package's Check.
@@ -17,4 +18,14 @@ func (Client) EnableDiskUUID(ctx context.Context, t Target, dryRun bool) (*DiskU
 // TestVolume is the package's TestVolume.
 func (Client) TestVolume(ctx context.Context, t Target, sizeMiB int) (*VolumeReport, error) {
 	return TestVolume(ctx, t, sizeMiB)
+}
+
+// Dedicate is the package's Dedicate.
+func (Client) Dedicate(ctx context.Context, t Target, req DedicateRequest) (*DedicateReport, error) {
+	return Dedicate(ctx, t, req)
+}
+
+// Identities is the package's Identities.
+func (Client) Identities(ctx context.Context, t Target, userPrefix string) ([]Identity, *DedicateReport, error) {
+	return Identities(ctx, t, userPrefix)
 }

@@ -222,3 +222,45 @@ func (e *VolumeError) Error() string {
 }
 
 func (e *VolumeError) Unwrap() error { return e.Err }
+
+// Rights of the trusted account that Dedicate needs, as MissingRightError
+// names them.
+const (
+	RightSSOAdmin          = "membership of the SSO Administrators group"
+	RightModifyRoles       = "Authorization.ModifyRoles"
+	RightModifyPermissions = "Authorization.ModifyPermissions"
+)
+
+// MissingRightError is the trusted account lacking a right that making,
+// granting or deleting a dedicated identity needs: vCenter refused the step
+// with NoPermission. Right names it as an admin grants it:
+// RightSSOAdmin, RightModifyRoles, or RightModifyPermissions followed by
+// " on " and the object's inventory path.
+type MissingRightError struct {
+	Server string
+	User   string // the trusted account
+	Right  string
+	Err    error // the fault
+}
+
+func (e *MissingRightError) Error() string {
+	return fmt.Sprintf("vCenter %s: user '%s' lacks %s", e.Server, redact.Cut(e.User, maxServerText), redact.Cut(e.Right, maxPathText))
+}
+
+func (e *MissingRightError) Unwrap() error { return e.Err }
+
+// LeftoverError is a Dedicate that failed after making users, and whose
+// undoing (each user made in that call deleted again, with the permissions
+// it had been given) did not finish. Leftover says what is still there, for
+// an admin, or the charm's next purge, to delete.
+type LeftoverError struct {
+	Err      error    // why Dedicate failed
+	Leftover []string // "user juju-…@vsphere.local", "permission of juju-…@vsphere.local on /DC0/…"
+}
+
+func (e *LeftoverError) Error() string {
+	shown, more := capList(e.Leftover)
+	return fmt.Sprintf("%v; not undone: %s", e.Err, listing("left", shown, more))
+}
+
+func (e *LeftoverError) Unwrap() error { return e.Err }

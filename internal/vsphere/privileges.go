@@ -72,6 +72,49 @@ var needs = map[string][]need{
 	},
 }
 
+// grantOn says how Dedicate grants a kind of object: the slug of the role
+// made for it (RolePrefix+slug) and whether the permission propagates to the
+// objects below. The VM folder's propagates because the in-tree provider
+// reconfigures and deletes the VMs it creates there; the resource pool's as
+// the Kubernetes docs grant it, on the cluster down. The root's and a node
+// VM's do not: the one is vCenter itself, the other has nothing below it.
+// The datacenter's role is vCenter's ReadOnly (its needs are the system
+// privileges every role holds), propagating, so inventory and topology
+// reads work inside that datacenter and nowhere else.
+type grantOn struct {
+	slug      string
+	propagate bool
+}
+
+// grants holds a grantOn for every kind of needs; TestRolesFromNeeds keeps
+// the two tables in step.
+var grants = map[string]grantOn{
+	ObjectRoot:       {slug: "root"},
+	ObjectDatacenter: {slug: "datacenter", propagate: true},
+	ObjectDatastore:  {slug: "datastore"},
+	ObjectFolder:     {slug: "vm-folder", propagate: true},
+	ObjectPool:       {slug: "resource-pool", propagate: true},
+	ObjectNodeVM:     {slug: "node-vm"},
+}
+
+// systemPrivileges are the ones vCenter puts in every role, whatever it is
+// given (its ReadOnly role holds these and nothing else).
+var systemPrivileges = []string{"System.Anonymous", "System.Read", "System.View"}
+
+// privilegesOf is the sorted ids needs lists for kind: what the privilege
+// check asks for there, and what Dedicate's role for kind holds (with
+// systemPrivileges, which vCenter adds).
+func privilegesOf(kind string) []string {
+	var ids []string
+	for _, n := range needs[kind] {
+		if !slices.Contains(ids, n.id) {
+			ids = append(ids, n.id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // Subject is one object privileges were checked on.
 type Subject struct {
 	Kind   string // ObjectRoot, ObjectDatastore, ...
