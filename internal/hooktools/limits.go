@@ -39,6 +39,10 @@ const (
 	// 64 KiB per value (MaxCharmStateValueSize): state holds hashes and
 	// short records, and a value this long is the charm's bug.
 	MaxStateValue = 32 * 1024
+	// maxSecretContent is Juju's bound on the file secret-add reads, and
+	// on the content in it base64-encoded (core/secrets
+	// maxContentSizeBytes).
+	maxSecretContent = 1000 * 1000
 )
 
 // ErrTooLong: the charm asked to store a value over a bound the tools layer

@@ -30,6 +30,14 @@ type HookRecord struct {
 	// nil when it had none.
 	AppData map[int]map[string]string `json:"app-data,omitempty"`
 	State   map[string]string         `json:"state,omitempty"`
+	// SecretCreates and SecretRemovals are the hook's secret-add and
+	// secret-remove calls, in order: Juju's secretsChangeRecorder, sent
+	// with the hook's other changes when it exits 0, and dropped
+	// otherwise. Unlike the settings above they are not written in place:
+	// a secret's removal does not hide it from secret-get, nor its
+	// creation make it the controller's.
+	SecretCreates  []SecretRecord  `json:"secret-creates,omitempty"`
+	SecretRemovals []SecretRemoval `json:"secret-removals,omitempty"`
 }
 
 // BeginHook starts a hook (or an action): until EndHook, relation settings
@@ -53,14 +61,18 @@ func (j *Juju) BeginHook() error {
 // EndHook ends the hook begun by BeginHook with the exit code of the hook
 // process, as the unit agent's context flush does
 // (worker/uniter/runner/context, HookContext.Flush):
-//   - exit 0 commits the pending relation settings and charm state, unless
-//     the controller refuses the charm state (over MaxCharmStateSize, or a
-//     key that grew past 256 bytes when Juju escaped its dots and dollars):
-//     then nothing is committed and the error is Juju's;
+//   - exit 0 commits the pending secrets first, then the relation settings
+//     and charm state, in the controller's order (uniter facade
+//     CommitHookChanges): a secret refused (a label taken, leadership lost)
+//     stops the commit with Juju's error before the settings and state,
+//     those created before it staying created; charm state the controller
+//     refuses (over MaxCharmStateSize, or a key that grew past 256 bytes
+//     when Juju escaped its dots and dollars) commits no settings or state
+//     but leaves the secrets committed;
 //   - any other exit commits none of them (Juju retries the hook).
 //
-// Status, logs, the application version and an action's results and logs
-// were sent at once and stay. An action whose process exited non-zero is
+// Status, logs, the application version, leader settings and an action's
+// results and logs were sent at once and stay. An action whose process exited non-zero is
 // failed with Juju's "exit status N"; one whose changes were refused, with
 // "committing requested changes failed" unless it set a message.
 func (j *Juju) EndHook(exitCode int) error {
@@ -73,12 +85,14 @@ func (j *Juju) EndHook(exitCode int) error {
 	j.Hook = nil
 	var err error
 	if exitCode == 0 {
-		// The controller checks charm state only when it changed.
-		if maps.Equal(h.State, j.State) {
-			return nil
-		}
-		if err = checkCommitState(j.State, j.maxCharmStateSize()); err == nil {
-			return nil
+		if err = j.commitSecrets(h); err == nil {
+			// The controller checks charm state only when it changed.
+			if maps.Equal(h.State, j.State) {
+				return nil
+			}
+			if err = checkCommitState(j.State, j.maxCharmStateSize()); err == nil {
+				return nil
+			}
 		}
 	}
 	j.rollback(h)

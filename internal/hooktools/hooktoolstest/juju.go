@@ -33,7 +33,14 @@
 //     filled in, before the action runs;
 //   - -r naming an unknown relation: `invalid value "clients:9" for option
 //     -r: relation not found`, exit 2 like every command line Juju refuses;
-//     a failure while running exits 1.
+//     a failure while running exits 1;
+//   - leader-set writes at once, outside the hook's transaction, and only
+//     on the leader; an empty value deletes the key;
+//   - secret-add and secret-remove are pending until the hook commits
+//     (secret-get reads the hook's own new secrets); an application's
+//     secret needs the leader; the controller checks labels and
+//     leadership again at the commit (leadership.go, secrets.go,
+//     secrettools.go).
 package hooktoolstest
 
 import (
@@ -78,6 +85,14 @@ type Juju struct {
 	Credential *CloudSpec `json:"credential,omitempty"`
 	Trusted    bool       `json:"trusted"`
 	Leader     bool       `json:"leader"`
+	// LeaderValues are the application's leader settings (leader-get,
+	// leader-set; LeaderSettings).
+	LeaderValues map[string]string `json:"leader-settings,omitempty"`
+	// ModelUUID is the model's: the source of the URIs secret-add prints.
+	ModelUUID string `json:"model-uuid,omitempty"`
+	// SecretRecords are the committed secrets of the application and its
+	// units (Secrets, AddSecret); a running hook's changes are in Hook.
+	SecretRecords []SecretRecord `json:"secrets,omitempty"`
 	// Relations by id (the number after the colon in "clients:3").
 	Relations      map[int]*Relation `json:"relations,omitempty"`
 	NextRelationID int               `json:"next-relation-id"`
@@ -169,10 +184,10 @@ type Fault struct {
 }
 
 // New returns the Juju of one unit ("vsphere-integrator/0") with nothing
-// set: no config, no trust, not leader, no relations. Its address is
-// DefaultAddress.
+// set: no config, no trust, not leader, no relations, no leader settings,
+// no secrets. Its address is DefaultAddress, its model DefaultModelUUID.
 func New(unit string) *Juju {
-	return &Juju{Unit: unit, Address: DefaultAddress, EgressSubnets: DefaultEgressSubnets}
+	return &Juju{Unit: unit, Address: DefaultAddress, EgressSubnets: DefaultEgressSubnets, ModelUUID: DefaultModelUUID}
 }
 
 // App is the local application's name.

@@ -99,7 +99,7 @@ func TestThroughTools(t *testing.T) {
 
 func TestRunnerFailsLikeExec(t *testing.T) {
 	r := hooktoolstest.New(unit).Runner()
-	_, err := r.Run(context.Background(), "leader-get", nil, nil)
+	_, err := r.Run(context.Background(), "goal-state", nil, nil)
 	assert.ErrorIs(t, err, hooktools.ErrToolMissing)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -131,9 +131,17 @@ func TestFileRoundTrip(t *testing.T) {
 	j.SetConfig(map[string]any{"datastore": "ds", "n": 3.0})
 	j.Trust(hooktoolstest.CloudSpec{Type: "vsphere", Credential: &hooktoolstest.CloudCredential{AuthType: "userpass", Attrs: map[string]string{"user": "u"}}})
 	require.NoError(t, j.StartAction("verify", map[string]any{"verbose": true}))
+	j.SetLeader(true)
+	j.SetLeaderSettings(map[string]string{"table": "{}"})
+	kept := j.AddSecret(hooktoolstest.OwnerApplication, "l", map[string]string{"password": "pw"})
 	require.NoError(t, j.BeginHook())
 	j.InjectFault("is-leader", hooktoolstest.Fault{Code: 1, Stderr: "ERROR boom\n"})
 	j.Run("status-set", []string{"active", "ready"}, nil)
+	_, errOut, code := j.Run("secret-add", []string{"--owner=unit", "password=new"}, nil)
+	require.Equal(t, 0, code, string(errOut))
+	_, errOut, code = j.Run("secret-remove", []string{kept}, nil)
+	require.Equal(t, 0, code, string(errOut))
+	require.Len(t, j.Hook.SecretCreates, 1)
 
 	path := filepath.Join(t.TempDir(), "state.json")
 	require.NoError(t, j.WriteFile(path))
@@ -156,9 +164,15 @@ func TestFileRoundTrip(t *testing.T) {
 		assert.Equal(t, j.Address, got.Address)
 		assert.Equal(t, j.EgressSubnets, got.EgressSubnets)
 		assert.Equal(t, j.Hook, got.Hook, "a hook running across processes")
+		assert.Equal(t, j.LeaderSettings(), got.LeaderSettings())
+		assert.Equal(t, j.Secrets(), got.Secrets())
+		assert.Equal(t, j.ModelUUID, got.ModelUUID)
 	}
 	// The loaded state goes on answering like the original.
 	assert.Equal(t, "clients:1", back.AddRelation("clients", "kcp2"))
+	require.NoError(t, back.EndHook(0))
+	require.Len(t, back.Secrets(), 1, "the pending creation and removal committed")
+	assert.Equal(t, "unit-vsphere-integrator-0", back.Secrets()[0].Owner)
 
 	_, err = hooktoolstest.ReadFile(filepath.Join(t.TempDir(), "missing.json"))
 	assert.True(t, errors.Is(err, fs.ErrNotExist))

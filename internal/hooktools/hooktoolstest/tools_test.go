@@ -576,8 +576,8 @@ func TestRun(t *testing.T) {
 	}, {
 		name:     "an unknown tool",
 		setup:    func() *hooktoolstest.Juju { return hooktoolstest.New(unit) },
-		tool:     "leader-set",
-		wantErr:  "ERROR bad request: unknown command: leader-set\n",
+		tool:     "goal-state",
+		wantErr:  "ERROR bad request: unknown command: goal-state\n",
 		wantCode: 1,
 	}}
 	for _, tt := range tests {
