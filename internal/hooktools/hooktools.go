@@ -4,8 +4,10 @@
 // Every method builds the tool's argv, always asks for --format=json where the
 // tool prints anything, feeds values that may hold secrets on stdin
 // (`--file -` with a YAML map) and never on argv, and turns `ERROR ...` on
-// stderr into the typed errors in errors.go. The one exception is
-// action-set, which Juju only offers with key=value arguments.
+// stderr into the typed errors in errors.go. secret-add reads --file
+// itself, so its content goes in a private 0600 file instead; action-set
+// and leader-set are offered only with key=value arguments, and carry no
+// secret unless the user asked for it (docs/juju-hook-tools.md).
 //
 // It is also the charm's one way out for text (docs/security.md): every
 // message, result and state value is redacted of the secrets registered in
