@@ -3,10 +3,12 @@ package vspheretest
 import (
 	"context"
 	"slices"
+	"sync"
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -19,11 +21,21 @@ import (
 type authorizationManager struct {
 	*simulator.AuthorizationManager
 	s *Server
+
+	// mu guards perms and nextRole, and RoleList against the enforcement
+	// hook, which runs outside vcsim's lock on this object (every write to
+	// RoleList also holds that lock, so property reads stay safe).
+	mu       sync.Mutex
+	perms    map[types.ManagedObjectReference][]types.Permission // by entity
+	nextRole int32                                               // the id AddAuthorizationRole gives next
 }
 
 // installAuthorization replaces vcsim's AuthorizationManager, before the
 // server starts, and gives it the privilege list a vCenter has: every id
-// of the Admin role.
+// of the Admin role. It also installs what makes the simulator authorize
+// as vCenter does: the permission store, the hook that refuses calls the
+// session's user lacks a privilege for, and the property collector and
+// search index that hide what the user may not read.
 func (s *Server) installAuthorization(m *simulator.Model) {
 	reg := m.Service.Context.Map
 	orig := reg.Get(*m.ServiceContent.AuthorizationManager).(*simulator.AuthorizationManager)
@@ -33,7 +45,19 @@ func (s *Server) installAuthorization(m *simulator.Model) {
 		orig.PrivilegeList = append(orig.PrivilegeList, types.AuthorizationPrivilege{PrivId: id, Name: id})
 	}
 	s.authz = &authorizationManager{AuthorizationManager: orig, s: s}
+	s.authz.seedPermissions()
 	reg.Put(s.authz)
+
+	prev := reg.Handler
+	reg.Handler = func(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+		if prev != nil {
+			if h, f := prev(ctx, method); h != nil || f != nil {
+				return h, f
+			}
+		}
+		return nil, s.authz.enforce(ctx, method)
+	}
+	installVisibility(m)
 }
 
 // DenyPrivilege makes the simulator answer that the user lacks privID on
@@ -136,63 +160,102 @@ func (m *authorizationManager) unknown(ids []string) *soap.Fault {
 	return nil
 }
 
-func (m *authorizationManager) granted(e types.ManagedObjectReference, id string) bool {
-	return m.defined(id) && !m.s.isDenied(e, id)
+// granter answers whether one user holds a privilege on an entity: the
+// trusted account from DenyPrivilege, any other user from the permissions.
+func (m *authorizationManager) granter(ctx *simulator.Context, user string) func(types.ManagedObjectReference, string) bool {
+	if m.s.trusted(user) {
+		return func(e types.ManagedObjectReference, id string) bool {
+			return m.defined(id) && !m.s.isDenied(e, id)
+		}
+	}
+	held := map[types.ManagedObjectReference]privSet{}
+	return func(e types.ManagedObjectReference, id string) bool {
+		p, ok := held[e]
+		if !ok {
+			p = m.effective(ctx.Map, user, e)
+			held[e] = p
+		}
+		return m.defined(id) && p.has(id)
+	}
 }
 
-func (m *authorizationManager) availability(entities []types.ManagedObjectReference, ids []string) []types.EntityPrivilege {
+// sessionUser is the user of the session with key id; "" (the trusted
+// account, vcsim's answer) when there is none.
+func sessionUser(ctx *simulator.Context, id string) string {
+	if ctx.Session == nil {
+		return ""
+	}
+	if ctx.Session.Key == id {
+		return ctx.Session.UserName
+	}
+	if sm, ok := ctx.Session.Get(ctx.Map.SessionManager().Reference()).(*simulator.SessionManager); ok {
+		for _, us := range sm.SessionList {
+			if us.Key == id {
+				return us.UserName
+			}
+		}
+	}
+	return ""
+}
+
+func (m *authorizationManager) availability(granted func(types.ManagedObjectReference, string) bool, entities []types.ManagedObjectReference, ids []string) []types.EntityPrivilege {
 	var out []types.EntityPrivilege
 	for _, e := range entities {
 		ep := types.EntityPrivilege{Entity: e}
 		for _, id := range ids {
-			ep.PrivAvailability = append(ep.PrivAvailability, types.PrivilegeAvailability{PrivId: id, IsGranted: m.granted(e, id)})
+			ep.PrivAvailability = append(ep.PrivAvailability, types.PrivilegeAvailability{PrivId: id, IsGranted: granted(e, id)})
 		}
 		out = append(out, ep)
 	}
 	return out
 }
 
-func (m *authorizationManager) HasUserPrivilegeOnEntities(req *types.HasUserPrivilegeOnEntities) soap.HasFault {
+func (m *authorizationManager) HasUserPrivilegeOnEntities(ctx *simulator.Context, req *types.HasUserPrivilegeOnEntities) soap.HasFault {
 	body := &methods.HasUserPrivilegeOnEntitiesBody{}
 	if f := m.unknown(req.PrivId); f != nil {
 		body.Fault_ = f
 		return body
 	}
-	body.Res = &types.HasUserPrivilegeOnEntitiesResponse{Returnval: m.availability(req.Entities, req.PrivId)}
+	body.Res = &types.HasUserPrivilegeOnEntitiesResponse{Returnval: m.availability(m.granter(ctx, req.UserName), req.Entities, req.PrivId)}
 	return body
 }
 
-func (m *authorizationManager) HasPrivilegeOnEntities(req *types.HasPrivilegeOnEntities) soap.HasFault {
+func (m *authorizationManager) HasPrivilegeOnEntities(ctx *simulator.Context, req *types.HasPrivilegeOnEntities) soap.HasFault {
 	body := &methods.HasPrivilegeOnEntitiesBody{}
 	if f := m.unknown(req.PrivId); f != nil {
 		body.Fault_ = f
 		return body
 	}
-	body.Res = &types.HasPrivilegeOnEntitiesResponse{Returnval: m.availability(req.Entity, req.PrivId)}
+	granted := m.granter(ctx, sessionUser(ctx, req.SessionId))
+	body.Res = &types.HasPrivilegeOnEntitiesResponse{Returnval: m.availability(granted, req.Entity, req.PrivId)}
 	return body
 }
 
-func (m *authorizationManager) HasPrivilegeOnEntity(req *types.HasPrivilegeOnEntity) soap.HasFault {
+func (m *authorizationManager) HasPrivilegeOnEntity(ctx *simulator.Context, req *types.HasPrivilegeOnEntity) soap.HasFault {
 	body := &methods.HasPrivilegeOnEntityBody{}
 	if f := m.unknown(req.PrivId); f != nil {
 		body.Fault_ = f
 		return body
 	}
-	var granted []bool
+	granted := m.granter(ctx, sessionUser(ctx, req.SessionId))
+	var out []bool
 	for _, id := range req.PrivId {
-		granted = append(granted, m.granted(req.Entity, id))
+		out = append(out, granted(req.Entity, id))
 	}
-	body.Res = &types.HasPrivilegeOnEntityResponse{Returnval: granted}
+	body.Res = &types.HasPrivilegeOnEntityResponse{Returnval: out}
 	return body
 }
 
-func (m *authorizationManager) FetchUserPrivilegeOnEntities(req *types.FetchUserPrivilegeOnEntities) soap.HasFault {
-	admin := object.AuthorizationRoleList(m.RoleList).ByName("Admin").Privilege
+func (m *authorizationManager) FetchUserPrivilegeOnEntities(ctx *simulator.Context, req *types.FetchUserPrivilegeOnEntities) soap.HasFault {
+	granted := m.granter(ctx, req.UserName)
+	m.mu.Lock()
+	admin := slices.Clone(object.AuthorizationRoleList(m.RoleList).ByName("Admin").Privilege)
+	m.mu.Unlock()
 	var out []types.UserPrivilegeResult
 	for _, e := range req.Entities {
 		var ids []string
 		for _, id := range admin {
-			if m.granted(e, id) {
+			if granted(e, id) {
 				ids = append(ids, id)
 			}
 		}
