@@ -15,7 +15,8 @@ import (
 // its node VMs must be refused a power-off, or a test of what the charm
 // grants proves nothing. Enforcement here applies to sessions of users
 // other than the trusted account (Options.User), whose rights stay those of
-// DenyPrivilege (docs/vcenter.md, "The simulator").
+// DenyPrivilege (docs/vcenter.md, "The simulator's authorization, made to
+// behave like vCenter").
 
 // canonicalPrincipalStub stands in for CanonicalPrincipal until the SSO
 // half of the simulator provides it: vCenter takes "user@domain" and
