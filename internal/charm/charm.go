@@ -51,6 +51,8 @@ type VCenter interface {
 	Check(ctx context.Context, t vsphere.Target) (*vsphere.Report, error)
 	EnableDiskUUID(ctx context.Context, t vsphere.Target, dryRun bool) (*vsphere.DiskUUIDReport, error)
 	TestVolume(ctx context.Context, t vsphere.Target, sizeMiB int) (*vsphere.VolumeReport, error)
+	Dedicate(ctx context.Context, t vsphere.Target, req vsphere.DedicateRequest) (*vsphere.DedicateReport, error)
+	Identities(ctx context.Context, t vsphere.Target, userPrefix string) ([]vsphere.Identity, *vsphere.DedicateReport, error)
 }
 
 var _ VCenter = vsphere.Client{}
@@ -86,6 +88,8 @@ type Charm struct {
 	// secrets are the event's secrets, shared with the hook tools, which
 	// redact them from everything they send.
 	secrets *redact.Secrets
+	// request is what an action asks of the dedicated mode beyond the plan.
+	request dedicatedRequest
 }
 
 // New returns the charm for one event.

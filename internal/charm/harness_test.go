@@ -35,6 +35,15 @@ type env struct {
 	juju   *hooktoolstest.Juju
 	vc     *vspheretest.Server
 	checks atomic.Int32 // vCenter checks (sessions) opened
+	// dedications counts the Dedicate calls among them.
+	dedications atomic.Int32
+	// jujuVersion is JUJU_VERSION for every event ("" for none).
+	jujuVersion string
+	// modelUUID is JUJU_MODEL_UUID.
+	modelUUID string
+	// passwords are every dedicated password ever kept in a secret: the
+	// audit looks for them too, after their secrets are gone.
+	passwords map[string]bool
 	now    time.Time
 	// secrets must never show on argv, in a log, status or action result.
 	secrets []string
@@ -55,9 +64,20 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, vspheretest.Options{})
+}
+
+// newEnvWith is newEnv with a simulator shaped by opts (its Model is set
+// here).
+func newEnvWith(t testing.TB, opts vspheretest.Options) *env {
+	t.Helper()
 	m := simulator.VPX()
 	m.Machine = 3 // 6 VMs: DC0_H0_VM0..2, DC0_C0_RP0_VM0..2
-	e := &env{t: t, juju: hooktoolstest.New(unit), vc: vspheretest.NewServer(t, vspheretest.Options{Model: m}), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), shown: map[int]bool{}, key: []byte("0123456789abcdef0123456789abcdef")}
+	if opts.Model != nil {
+		m = opts.Model
+	}
+	opts.Model = m
+	e := &env{t: t, juju: hooktoolstest.New(unit), vc: vspheretest.NewServer(t, opts), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), shown: map[int]bool{}, key: []byte("0123456789abcdef0123456789abcdef")}
 	e.juju.SetConfig(configDefaults(t))
 	// Juju checks action params against actions.yaml before the charm runs.
 	require.NoError(t, e.juju.ReadActionsYAML("../../actions.yaml"))
@@ -151,6 +171,17 @@ func (v countingVCenter) TestVolume(ctx context.Context, t vsphere.Target, sizeM
 	return vsphere.TestVolume(ctx, t, sizeMiB)
 }
 
+func (v countingVCenter) Dedicate(ctx context.Context, t vsphere.Target, req vsphere.DedicateRequest) (*vsphere.DedicateReport, error) {
+	v.e.checks.Add(1)
+	v.e.dedications.Add(1)
+	return vsphere.Dedicate(ctx, t, req)
+}
+
+func (v countingVCenter) Identities(ctx context.Context, t vsphere.Target, prefix string) ([]vsphere.Identity, *vsphere.DedicateReport, error) {
+	v.e.checks.Add(1)
+	return vsphere.Identities(ctx, t, prefix)
+}
+
 func (v countingVCenter) EnableDiskUUID(ctx context.Context, t vsphere.Target, dryRun bool) (*vsphere.DiskUUIDReport, error) {
 	v.e.checks.Add(1)
 	return vsphere.EnableDiskUUID(ctx, t, dryRun)
@@ -165,7 +196,7 @@ func (e *env) hook(name string, rel ...string) {
 // hookErr runs one hook and returns its error: a hook tool that failed.
 func (e *env) hookErr(name string, rel ...string) error {
 	e.t.Helper()
-	hc := hookenv.Context{Kind: hookenv.KindHook, Name: name, Unit: unit, ModelName: "k8s"}
+	hc := hookenv.Context{Kind: hookenv.KindHook, Name: name, Unit: e.juju.Unit, ModelName: "k8s", ModelUUID: e.modelUUID, Version: e.jujuVersion}
 	if endpoint, _, ok := hc.RelationHook(); ok {
 		hc.RelationEndpoint, hc.RelationID = endpoint, rel[0]
 		if len(rel) > 1 {
@@ -185,7 +216,9 @@ func (e *env) action(name string, params map[string]any) {
 	require.NoError(e.t, e.juju.StartAction(name, params), "Juju refuses params actions.yaml does not allow")
 	mark := len(e.juju.Calls)
 	asked, _ := params["show-password"].(bool)
-	require.NoError(e.t, e.runErr(hookenvAction(name)), "an action exits non-zero only when action-fail fails")
+	hc := hookenvAction(name)
+	hc.Unit, hc.ModelName, hc.ModelUUID, hc.Version = e.juju.Unit, "k8s", e.modelUUID, e.jujuVersion
+	require.NoError(e.t, e.runErr(hc), "an action exits non-zero only when action-fail fails")
 	if asked {
 		for i := mark; i < len(e.juju.Calls); i++ {
 			if e.juju.Calls[i].Tool == "action-set" {
@@ -271,6 +304,9 @@ func (e *env) assertNoSecretsLeaked() {
 	for k, v := range j.State {
 		places = append(places, k, v)
 	}
+	for k, v := range j.LeaderSettings() {
+		places = append(places, k, v)
+	}
 	if b, _ := j.Config["credentials"].(string); b != "" {
 		e.secrets = append(e.secrets, b)
 	}
@@ -280,8 +316,20 @@ func (e *env) assertNoSecretsLeaked() {
 	for _, p := range places {
 		places = append(places, jsonStrings(p)...)
 	}
+	// Every dedicated password kept in a secret is a secret too.
+	if e.passwords == nil {
+		e.passwords = map[string]bool{}
+	}
+	for _, rec := range j.Secrets() {
+		if v, err := rec.Values(); err == nil && v["password"] != "" {
+			e.passwords[v["password"]] = true
+		}
+	}
 	var secrets redact.Secrets
 	secrets.Add(e.secrets...)
+	for p := range e.passwords {
+		secrets.Add(p)
+	}
 	for _, p := range places {
 		if secrets.Leaks(p) {
 			e.t.Fatalf("a form of a secret leaked into %q", redact.Cut(p, 4096))

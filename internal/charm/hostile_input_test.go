@@ -155,6 +155,14 @@ func (q quotingVCenter) TestVolume(context.Context, vsphere.Target, int) (*vsphe
 	return nil, q.err
 }
 
+func (q quotingVCenter) Dedicate(context.Context, vsphere.Target, vsphere.DedicateRequest) (*vsphere.DedicateReport, error) {
+	return nil, q.err
+}
+
+func (q quotingVCenter) Identities(context.Context, vsphere.Target, string) ([]vsphere.Identity, *vsphere.DedicateReport, error) {
+	return nil, nil, q.err
+}
+
 // echo is 200 KB of server text with the password in every form in it.
 func echo(password string) string {
 	return strings.Join(redact.Forms(password), " | ") + strings.Repeat("é", 100_000)

@@ -16,6 +16,8 @@ type inputs struct {
 	// resolveErr is why the operator's credentials or options cannot be
 	// used: a status, not a failure of the hook.
 	resolveErr error
+	// mode is what consumer-credentials and rotate-credentials-days say.
+	mode dedicatedConfig
 }
 
 // read gathers config, the cloud credential and the unit state, and
@@ -48,5 +50,9 @@ func (c *Charm) read(ctx context.Context, how stateRead) (inputs, error) {
 		return inputs{}, err
 	}
 	res, rerr := credentials.Resolve(spec, trustErr, cfg)
-	return inputs{state: st, resolved: res, resolveErr: rerr}, nil
+	mode, merr := parseMode(cfg, c.hc.Version)
+	if rerr == nil {
+		rerr = merr
+	}
+	return inputs{state: st, resolved: res, resolveErr: rerr, mode: mode}, nil
 }

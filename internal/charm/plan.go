@@ -41,6 +41,12 @@ type plan struct {
 	// check, not only when it changed, so that a new revision of the charm
 	// states it again.
 	versionAlways bool
+	// regrant applies every dedicated identity's permissions again, with
+	// the roles brought up to this revision's lists (upgrade-charm).
+	regrant bool
+	// removing: the unit is going (stop, remove); on the leader, with no
+	// clients relation left, everything dedicated mode made is deleted.
+	removing bool
 
 	// member is what a relation hook says of the related units, and rel
 	// the relation and unit it is about.
@@ -139,12 +145,12 @@ var plans = map[hookenv.Kind]map[string]plan{
 		"install":                 {run: reconciles, check: checkOnEvent},
 		"config-changed":          {run: reconciles, check: checkOnEvent},
 		"leader-elected":          {run: reconciles, check: checkOnEvent},
-		"upgrade-charm":           {run: reconciles, check: checkOnEvent, nodes: nodesReread, versionAlways: true},
+		"upgrade-charm":           {run: reconciles, check: checkOnEvent, nodes: nodesReread, versionAlways: true, regrant: true},
 		"update-status":           {run: reconciles, check: checkIfStale, sweep: true},
 		"leader-settings-changed": {run: reconciles, check: checkIfChanged},
 		"start":                   {run: reconciles, check: checkIfChanged},
-		"stop":                    {run: reconciles, check: checkIfChanged},
-		"remove":                  {run: reconciles, check: checkIfChanged},
+		"stop":                    {run: reconciles, check: checkIfChanged, removing: true},
+		"remove":                  {run: reconciles, check: checkIfChanged, removing: true},
 
 		Endpoint + "-relation-created":  {run: reconciles, check: checkIfChanged, publish: publishThisRelation, read: readRecord, quiet: true, member: relationCreated, recordApp: true, fresh: true},
 		Endpoint + "-relation-joined":   {run: reconciles, check: checkIfChanged, publish: publishThisRelation, read: readRecord, quiet: true, member: unitJoined, recordApp: true},
@@ -170,6 +176,12 @@ var plans = map[hookenv.Kind]map[string]plan{
 		"enable-disk-uuid":    {run: (*Charm).enableDiskUUIDAction},
 		"storage-class":       {run: (*Charm).storageClassAction},
 		"test-volume":         {run: (*Charm).testVolumeAction},
+		// The dedicated credentials' actions: list reads; rotate and purge
+		// run on the leader, rotate as config-changed does with every
+		// identity due.
+		"list-credentials":   {run: (*Charm).listCredentialsAction},
+		"rotate-credentials": {run: (*Charm).rotateCredentialsAction, check: checkNow},
+		"purge-credentials":  {run: (*Charm).purgeCredentialsAction},
 	},
 }
 

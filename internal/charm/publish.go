@@ -9,13 +9,14 @@ import (
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
 )
 
-// publish writes the values on the clients relations that where names
-// (p's own relation for publishThisRelation), only the keys whose value
-// differs from what is there. What is there comes from unit state when
+// publish writes on the clients relations that where names (p's own
+// relation for publishThisRelation) the values valuesFor gives for each
+// (nothing where it gives nil), only the keys whose value differs from what
+// is there. What is there comes from unit state when
 // this unit wrote it, else from relation-get (a relation the Python charm,
 // or a lost state, left behind). It returns the keys written on at least
 // one relation and the relations written to.
-func (c *Charm) publish(ctx context.Context, st *unitState, p plan, where publishScope, values map[string]string) (keys, written []string, err error) {
+func (c *Charm) publish(ctx context.Context, st *unitState, p plan, where publishScope, valuesFor func(relID string) (map[string]string, error)) (keys, written []string, err error) {
 	var rels []string
 	switch where {
 	case publishNone:
@@ -27,9 +28,16 @@ func (c *Charm) publish(ctx context.Context, st *unitState, p plan, where publis
 			return nil, nil, err
 		}
 	}
-	want := fingerprints(c.key, values)
 	changed := map[string]bool{}
 	for _, id := range rels {
+		values, err := valuesFor(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if values == nil {
+			continue
+		}
+		want := fingerprints(c.key, values)
 		have, known := st.relKeys[id]
 		switch {
 		case known:

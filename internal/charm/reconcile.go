@@ -2,12 +2,15 @@ package charm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/consumers"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/credentials"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/identity"
+	"github.com/charmed-kubernetes/vsphere-integrator/internal/relation"
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/vsphere"
 )
 
@@ -21,6 +24,8 @@ type reconciled struct {
 	changedKeys []string
 	relations   []string
 	decision    decision
+	// dedicated is the dedicated mode's part; nil in shared mode.
+	dedicated *dedicatedState
 }
 
 // reconcile runs the one path every hook takes, as the event's plan says:
@@ -105,11 +110,36 @@ func (c *Charm) checkAndPublish(ctx context.Context, p plan, recheck bool, r *re
 	if newInputs {
 		where = publishAll // new values: every relation
 	}
+	ds, err := c.reconcileDedicated(ctx, p, r, in.mode, c.request)
+	if err != nil {
+		return nil, err
+	}
+	r.dedicated, r.decision.dedicated = ds, ds
+	if line := ds.log(); line != "" {
+		logs = append(logs, line)
+	}
+	valuesFor, table := c.sharedValues(published), ""
+	if ds != nil {
+		table = ds.table.fingerprint(c.key)
+		valuesFor = func(id string) (map[string]string, error) {
+			app, err := c.appOf(ctx, st, id)
+			if err != nil || app == "" {
+				return nil, err
+			}
+			return c.valuesFor(ctx, ds, published, app)
+		}
+	}
+	if table != st.table {
+		// Other users serve the applications now, or the shared
+		// credential is back: every relation is written again.
+		where = publishAll
+	}
 	record := r.decision.record
 	if record.Outcome != outcomeRejected {
-		if r.changedKeys, r.relations, err = c.publish(ctx, st, p, where, published.Encode()); err != nil {
+		if r.changedKeys, r.relations, err = c.publish(ctx, st, p, where, valuesFor); err != nil {
 			return nil, err
 		}
+		st.table = table
 		if len(r.changedKeys) > 0 && (newInputs || !p.quiet) {
 			logs = append(logs, fmt.Sprintf("published %s on %s", strings.Join(r.changedKeys, ", "), strings.Join(r.relations, ", ")))
 		}
@@ -120,8 +150,42 @@ func (c *Charm) checkAndPublish(ctx context.Context, p plan, recheck bool, r *re
 			return nil, err
 		}
 	}
+	if ds != nil {
+		// Each application gets a generated user and password, which hold
+		// nothing a consumer cannot carry (internal/identity); what is
+		// left to warn of is the rest of the data.
+		published.User, published.Password = generatedSample.user, generatedSample.password
+	}
 	r.decision.consumers = consumers.Warning(published, st.clientApps())
 	return logs, nil
+}
+
+// generatedSample stands for any dedicated credential in the consumer
+// warning: of the form identity makes.
+var generatedSample = credential{user: identity.UserPrefix + "model-app-1@vsphere.local", password: "Aa1!Aa1!Aa1!"}
+
+// sharedValues is what every relation gets in shared mode.
+func (c *Charm) sharedValues(d relation.Data) func(string) (map[string]string, error) {
+	enc := d.Encode()
+	return func(string) (map[string]string, error) { return enc, nil }
+}
+
+// appOf is the application on the other side of a clients relation: as
+// recorded by its relation hooks, else from its units' names.
+func (c *Charm) appOf(ctx context.Context, st *unitState, relID string) (string, error) {
+	if app := st.apps[relID]; app != "" {
+		return app, nil
+	}
+	units, err := c.tools.RelationList(ctx, relID)
+	if errors.Is(err, hooktools.ErrRelationNotFound) || err == nil && len(units) == 0 {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	app, _, _ := strings.Cut(units[0], "/")
+	st.setApp(relID, app)
+	return app, nil
 }
 
 // log writes one line to the unit log. juju-log is the one hook tool whose

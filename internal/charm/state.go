@@ -74,6 +74,13 @@ type record struct {
 	// Broken are relations that are gone, whose node keys are left to be
 	// deleted a few at a time (see sweep).
 	Broken []string `json:"broken,omitempty"`
+	// Dedicated: this unit has seen dedicated credentials, so the table in
+	// leader settings may hold something to publish or retire; false for a
+	// unit that only ever shared, which then reads nothing more.
+	Dedicated bool `json:"dedicated,omitempty"`
+	// Table is the fingerprint of the dedicated table this unit last
+	// published from: when it changes, every relation is written again.
+	Table string `json:"table,omitempty"`
 }
 
 // unitState is the unit state as a value: decoded from what state-get
@@ -95,6 +102,9 @@ type unitState struct {
 	stale map[string]string
 	// recorded: a record was read, so the node keys are complete.
 	recorded bool
+	// dedicated and table are the record's Dedicated and Table.
+	dedicated bool
+	table     string
 
 	// read is what state-get returned: every key when full, else the
 	// record, plus unread for each node key this event set or removed
@@ -180,6 +190,7 @@ func (s *unitState) decodeRecord(raw string) {
 	for _, id := range r.Broken {
 		s.broken[id] = true
 	}
+	s.dedicated, s.table = r.Dedicated, r.Table
 }
 
 // decodeNodes takes the node keys from everything state-get returned,
@@ -321,7 +332,7 @@ func encodeAddr(addr string) string { return strconv.Quote(addr) }
 // encode is the state as unit-state keys: the record, a key per related
 // unit known, and the node keys of broken relations not swept yet.
 func (s *unitState) encode() (map[string]string, error) {
-	r := record{Check: s.check, Published: s.relKeys, Apps: s.apps}
+	r := record{Check: s.check, Published: s.relKeys, Apps: s.apps, Dedicated: s.dedicated, Table: s.table}
 	for id := range s.broken {
 		r.Broken = append(r.Broken, id)
 	}

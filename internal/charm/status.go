@@ -17,6 +17,8 @@ type decision struct {
 	// consumers is what related applications cannot use of the published
 	// data, naming them (consumers.Warning); "" when all can.
 	consumers string
+	// dedicated is the dedicated mode's state; nil in shared mode.
+	dedicated *dedicatedState
 }
 
 // statusFor is the one place that decides the unit status. A verified
@@ -33,7 +35,15 @@ func statusFor(d decision) (hooktools.Status, string) {
 		if r.Prereq.blocked() {
 			return hooktools.StatusBlocked, r.Prereq.blockedMessage()
 		}
-		return hooktools.StatusActive, "ready" + r.Prereq.warnings() + d.consumers
+		if ds := d.dedicated; ds != nil {
+			if ds.failed != "" {
+				return hooktools.StatusBlocked, ds.failed
+			}
+			if len(ds.waiting) > 0 {
+				return hooktools.StatusWaiting, "waiting for the leader to make dedicated vCenter users for " + named(ds.waiting) + ds.unreachableNote()
+			}
+		}
+		return hooktools.StatusActive, "ready" + d.dedicated.summary() + r.Prereq.warnings() + d.consumers
 	case outcomeUnverified:
 		return hooktools.StatusWaiting, r.Reason + "; published unverified, will retry"
 	default:
@@ -63,4 +73,23 @@ func logLevel(s hooktools.Status) hooktools.Level {
 	default:
 		return hooktools.LevelError
 	}
+}
+
+// summary is what an active status says of the dedicated credentials.
+func (ds *dedicatedState) summary() string {
+	if ds == nil {
+		return ""
+	}
+	n := len(ds.table.Apps)
+	if n == 1 {
+		return "; a dedicated vCenter user for 1 application"
+	}
+	return fmt.Sprintf("; dedicated vCenter users for %d applications", n)
+}
+
+func (ds *dedicatedState) unreachableNote() string {
+	if ds.unreachable == "" {
+		return ""
+	}
+	return " (vCenter did not answer: " + ds.unreachable + ")"
 }
