@@ -44,7 +44,7 @@ type env struct {
 	// passwords are every dedicated password ever kept in a secret: the
 	// audit looks for them too, after their secrets are gone.
 	passwords map[string]bool
-	now    time.Time
+	now       time.Time
 	// secrets must never show on argv, in a log, status or action result.
 	secrets []string
 	// shown are the calls that may carry a secret because the user asked
