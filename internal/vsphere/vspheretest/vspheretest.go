@@ -46,6 +46,10 @@ type Options struct {
 	// IPv6 listens on [::1] instead of 127.0.0.1; the test is skipped when
 	// the host has no IPv6 loopback.
 	IPv6 bool
+	// SSO serves vCenter's lookup service, STS and SSO admin service too,
+	// made to behave like vCenter's (sso.go); the trusted account is an SSO
+	// administrator.
+	SSO bool
 }
 
 // Server is a running simulator. Its fields are read-only.
@@ -71,6 +75,8 @@ type Server struct {
 	// answerUnknown: AnswerUnknownPrivileges
 	answerUnknown bool
 	taskFaults    map[string][]types.BaseMethodFault // FailDiskTask, by method
+
+	sso *ssoState // Options.SSO; nil without
 }
 
 // internalCall marks calls made in process by the Server itself (Client,
@@ -134,11 +140,7 @@ func Start(opts Options) (*Server, error) {
 	// A user other than simulator.DefaultLogin makes vcsim check logins; the
 	// check itself goes through ValidLogin so that SetPassword can rotate it.
 	svc.Listen = &url.URL{Host: host, User: url.UserPassword(opts.User, opts.Password)}
-	svc.Context.Map.SessionManager().ValidLogin = func(req *types.Login) bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return req.UserName == s.User && req.Password == s.password
-	}
+	svc.Context.Map.SessionManager().ValidLogin = s.validLogin
 	svc.Context.Map.Handler = func(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
 		if ctx.Value(internalCall{}) == nil {
 			s.requests.Add(1)
@@ -151,7 +153,9 @@ func Start(opts Options) (*Server, error) {
 	s.installAuthorization(m)
 	s.installDiskManager(m)
 
+	started := s.prepareSSO(svc, opts)
 	s.srv = svc.NewServer()
+	started()
 	s.URL = &url.URL{Scheme: s.srv.URL.Scheme, Host: s.srv.URL.Host, Path: s.srv.URL.Path}
 	return s, nil
 }
