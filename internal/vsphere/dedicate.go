@@ -80,6 +80,13 @@ type DedicateReport struct {
 // *MissingRightError naming the right the trusted account lacks, and
 // *TargetError for a request that cannot be carried out as given. The
 // report is never nil: on error it says what was done before it.
+//
+// Requests (vim25): service content, login, inventory, node VMs (none
+// without nodes), roles, permissions (only to grant or remove an existing
+// principal), one per role made or updated, one per permission set or
+// removed, logout: 7 for a repeat of a grant that holds already. SSO, with
+// Make or Remove: lookup service (2), STS, SSO admin service content, login,
+// one per user made, two per user removed, logout.
 func Dedicate(ctx context.Context, t Target, req DedicateRequest) (*DedicateReport, error) {
 	rep := &DedicateReport{}
 	if err := req.validate(); err != nil {

@@ -16,6 +16,7 @@ import (
 // privileges only, gets ReadOnly.
 func TestRolesFromNeeds(t *testing.T) {
 	require.ElementsMatch(t, slices.Collect(maps.Keys(needs)), grantKinds())
+	require.ElementsMatch(t, slices.Collect(maps.Keys(grants)), grantKinds())
 	table := &roleTable{}
 	slugs := map[string]bool{}
 	for _, kind := range grantKinds() {

@@ -36,8 +36,9 @@ func (p principal) key() string { return strings.ToLower(p.domain) + `\` + p.nam
 // vcenter is the spelling vCenter's permission API documents ("DOMAIN\login").
 func (p principal) vcenter() string { return strings.ToUpper(p.domain) + `\` + p.name }
 
-// String is the spelling the SSO and the consumers use.
-func (p principal) String() string { return p.name + "@" + p.domain }
+// String is the spelling the SSO and the consumers use, the domain in
+// lower case as SSO writes it.
+func (p principal) String() string { return p.name + "@" + strings.ToLower(p.domain) }
 
 // keyOf is the key of s, or s itself when it is not a principal with a
 // domain (a group, a local account), which then matches nothing of ours.

@@ -2,7 +2,6 @@ package vsphere
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"strings"
 
@@ -88,8 +87,11 @@ func (t *roleTable) nameOf(id int32) string {
 	return ""
 }
 
-// grantKinds are the kinds Dedicate grants on, in a fixed order.
-func grantKinds() []string { return slices.Sorted(maps.Keys(grants)) }
+// grantKinds are the kinds Dedicate grants on, from vCenter itself down to
+// the node VMs.
+func grantKinds() []string {
+	return []string{ObjectRoot, ObjectDatacenter, ObjectDatastore, ObjectFolder, ObjectPool, ObjectNodeVM}
+}
 
 // roleFor is the role kind is granted with, and the privileges it holds
 // (those of needs that this vCenter defines). ReadOnly when they are all
