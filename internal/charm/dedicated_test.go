@@ -3,6 +3,7 @@ package charm
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -420,4 +421,81 @@ func TestPurgeAndListCredentials(t *testing.T) {
 	e.action("purge-credentials", map[string]any{"dry-run": false})
 	assert.True(t, e.juju.Action.Failed)
 	assert.Contains(t, e.juju.Action.Message, "leader")
+}
+
+// TestREADMEDedicatedActionResults: every result key the dedicated
+// credentials' actions set is named in the README's row for that action.
+func TestREADMEDedicatedActionResults(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if name, ok := strings.CutPrefix(line, "| `"); ok {
+			if i := strings.Index(name, "`"); i > 0 {
+				rows[name[:i]] = line
+			}
+		}
+	}
+	e := newDedicatedEnv(t)
+	e.relate(kcp)
+	for _, tc := range []struct {
+		action string
+		params map[string]any
+	}{
+		{"rotate-credentials", nil},
+		{"list-credentials", nil},
+		{"purge-credentials", nil},
+		{"purge-credentials", map[string]any{"dry-run": false}},
+	} {
+		e.action(tc.action, tc.params)
+		a := e.juju.Action
+		require.False(t, a.Failed, a.Message)
+		row, ok := rows[tc.action]
+		require.True(t, ok, "README has no row for %s", tc.action)
+		for k := range a.Results {
+			assert.Contains(t, row, "`"+k, "README's %s row does not name result %q", tc.action, k)
+		}
+	}
+	// With no identity left, purge would delete the roles too.
+	e.juju.SetConfig(map[string]any{optMode: modeShared})
+	e.hook("config-changed")
+	e.action("purge-credentials", nil)
+	for k := range e.juju.Action.Results {
+		assert.Contains(t, rows["purge-credentials"], "`"+k)
+	}
+	e.action("purge-credentials", map[string]any{"dry-run": false})
+	for k := range e.juju.Action.Results {
+		assert.Contains(t, rows["purge-credentials"], "`"+k)
+	}
+}
+
+func TestDedicatedSurvivesUpgradeAndLeaderChange(t *testing.T) {
+	e := newDedicatedEnv(t)
+	a := e.relate(kcp)
+	before, _ := e.published(a)
+	mark := e.dedications.Load()
+	e.hook("upgrade-charm")
+	after, _ := e.published(a)
+	assert.Equal(t, before, after, "upgrade-charm keeps the user and its password")
+	assert.Equal(t, mark+1, e.dedications.Load(), "upgrade-charm applies the roles and permissions again, once")
+	assert.Len(t, e.vc.SSOUsers(), 1)
+
+	// Unit 1 becomes the leader: it carries on with the same user.
+	next := newEnvWith(t, vspheretest.Options{})
+	next.vc, next.jujuVersion, next.modelUUID = e.vc, e.jujuVersion, e.modelUUID
+	next.juju = hooktoolstest.New("vsphere-integrator/1")
+	next.juju.SetConfig(configDefaults(t))
+	next.juju.SetConfig(map[string]any{"datastore": "LocalDS_0", optMode: modeDedicated})
+	next.juju.Trust(e.cloud(e.vc.Password()))
+	next.juju.SetLeaderSettings(e.juju.LeaderSettings())
+	next.juju.SecretRecords = e.juju.Secrets()
+	next.addSecret(e.vc.Password())
+	id := next.juju.AddRelation(Endpoint, kcp, kcp+"/0")
+	next.juju.SetLeader(true)
+	next.hook(Endpoint+"-relation-joined", id, kcp+"/0")
+	next.hook("leader-elected")
+	got, ok := next.published(id)
+	require.True(t, ok)
+	assert.Equal(t, before, got)
+	assert.Len(t, e.vc.SSOUsers(), 1, "a new leader makes no new user")
 }
