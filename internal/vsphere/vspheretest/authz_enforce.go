@@ -2,7 +2,6 @@ package vspheretest
 
 import (
 	"reflect"
-	"strings"
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
@@ -18,22 +17,9 @@ import (
 // DenyPrivilege (docs/vcenter.md, "The simulator's authorization, made to
 // behave like vCenter").
 
-// canonicalPrincipalStub stands in for CanonicalPrincipal until the SSO
-// half of the simulator provides it: vCenter takes "user@domain" and
-// "DOMAIN\user", the domain in any case, for one principal.
-func canonicalPrincipalStub(name string) string {
-	name = strings.TrimSpace(name)
-	if d, u, ok := strings.Cut(name, `\`); ok {
-		return strings.ToLower(d) + `\` + u
-	}
-	if u, d, ok := strings.Cut(name, "@"); ok {
-		return strings.ToLower(d) + `\` + u
-	}
-	return name
-}
-
-// principalKey is how principals are compared.
-func principalKey(name string) string { return canonicalPrincipalStub(name) }
+// principalKey is how principals are compared: vCenter takes
+// "user@domain" and "DOMAIN\user", the domain in any case, for one.
+func principalKey(name string) string { return CanonicalPrincipal(name) }
 
 // systemPrivileges are in every role but NoAccess; vCenter adds them to a
 // role whatever it is given.
