@@ -135,7 +135,11 @@ func (h *Hostile) forward(r *http.Request, body []byte) Answer {
 	if h.Behind == nil {
 		return Answer{Status: http.StatusInternalServerError}
 	}
+	// The path the client asked for: /sdk for vim25, and the lookup, STS
+	// and SSO admin paths, which the client reaches through this proxy
+	// too when it keeps the host it was given (docs/vcenter.md).
 	u := *h.Behind.URL
+	u.Path, u.RawQuery = r.URL.Path, r.URL.RawQuery
 	req, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return Answer{Status: http.StatusBadGateway}
