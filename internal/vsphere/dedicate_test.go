@@ -2,11 +2,16 @@ package vsphere_test
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -445,4 +450,50 @@ func TestDedicateRedacts(t *testing.T) {
 	assert.Contains(t, err.Error(), alice.Name, "the fault is quoted")
 	assert.NotContains(t, err.Error(), alice.Password)
 	assert.Empty(t, srv.SSOUsers())
+}
+
+// TestDedicateBehindProxy: the lookup service names STS and SSO admin at
+// the simulator's own address, past the proxy the target names; Dedicate
+// takes only the paths, so the trusted password goes to STS through the
+// proxy, under the proxy's pinned certificate, and nowhere else.
+func TestDedicateBehindProxy(t *testing.T) {
+	srv, tg := ssoVCenter(t)
+	ctx := timeout(t, 30*time.Second)
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM([]byte(srv.CA)))
+	var mu sync.Mutex
+	var paths []string
+	proxy := httptest.NewTLSServer(&httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			mu.Lock()
+			paths = append(paths, pr.In.URL.Path)
+			mu.Unlock()
+			pr.SetURL(&url.URL{Scheme: "https", Host: srv.URL.Host})
+		},
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}},
+	})
+	t.Cleanup(func() {
+		proxy.CloseClientConnections()
+		proxy.Close()
+	})
+	tg.Server = strings.TrimPrefix(proxy.URL, "https://")
+	tg.TLS = vsphere.TLS{Thumbprint: soap.ThumbprintSHA256(proxy.Certificate())}
+
+	sso := srv.SSORequests()
+	rep, err := vsphere.Dedicate(ctx, tg, vsphere.DedicateRequest{Make: []vsphere.NewUser{alice}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{full(alice)}, rep.Made)
+	mu.Lock()
+	defer mu.Unlock()
+	through := 0
+	for _, p := range paths {
+		if !strings.HasPrefix(p, "/sdk") {
+			through++
+		}
+	}
+	assert.Equal(t, srv.SSORequests()-sso, through, "every SSO request went through the proxy")
+	assert.Equal(t, rep.SSORequests, through)
+	for _, prefix := range []string{"/lookupservice/", "/sts/", "/sso-adminserver/"} {
+		assert.True(t, slices.ContainsFunc(paths, func(p string) bool { return strings.HasPrefix(p, prefix) }), prefix)
+	}
 }
