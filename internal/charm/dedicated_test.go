@@ -499,3 +499,49 @@ func TestDedicatedSurvivesUpgradeAndLeaderChange(t *testing.T) {
 	assert.Equal(t, before, got)
 	assert.Len(t, e.vc.SSOUsers(), 1, "a new leader makes no new user")
 }
+
+func TestDedicatedOptionsBlockedWhenUnusable(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  map[string]any
+		want string
+	}{
+		{map[string]any{optMode: "dedicatd"}, `consumer-credentials must be "shared" or "dedicated"`},
+		{map[string]any{optMode: modeDedicated, optRotate: -1}, "rotate-credentials-days must be a whole number of days from 0 (never) to 3650"},
+		{map[string]any{optMode: modeDedicated, optRotate: 100000}, "rotate-credentials-days must be"},
+	} {
+		e := newEnv(t)
+		e.trust()
+		id := e.juju.AddRelation(Endpoint, kcp, kcp+"/0")
+		e.juju.SetConfig(tc.cfg)
+		e.hook("config-changed")
+		e.hook(Endpoint+"-relation-joined", id, kcp+"/0")
+		name, msg := e.status()
+		assert.Equal(t, "blocked", name)
+		assert.Contains(t, msg, tc.want)
+		_, ok := e.published(id)
+		assert.False(t, ok, "nothing is published while an option is unusable")
+	}
+	// A bad rotate-credentials-days does not matter in shared mode.
+	e := newEnv(t)
+	e.trust()
+	e.juju.SetConfig(map[string]any{optRotate: -1})
+	e.hook("config-changed")
+	name, _ := e.status()
+	assert.Equal(t, "active", name)
+}
+
+func TestMajorMinor(t *testing.T) {
+	for v, want := range map[string][2]int{"3.6.11": {3, 6}, "2.9-rc1": {2, 9}, "3.1.0": {3, 1}, "4.0": {4, 0}} {
+		got, ok := majorMinor(v)
+		assert.True(t, ok, v)
+		assert.Equal(t, want, got, v)
+	}
+	for _, v := range []string{"", "3", "x.y"} {
+		_, ok := majorMinor(v)
+		assert.False(t, ok, v)
+	}
+	_, err := parseMode(map[string]any{optMode: modeDedicated}, "3.0.3")
+	assert.ErrorContains(t, err, "Juju 3.1 or later (this agent is 3.0.3)")
+	_, err = parseMode(map[string]any{optMode: modeDedicated}, "3.1.0")
+	assert.NoError(t, err)
+}
