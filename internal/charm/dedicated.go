@@ -324,27 +324,29 @@ func (c *Charm) manage(ctx context.Context, p plan, r *reconciled, dc dedicatedC
 	live := r.state.clientApps()
 	changed := false
 
-	// A secret the table names that is gone (a hook that failed after
-	// secret-add, whose write Juju dropped) is an identity to replace.
-	for _, app := range slices.Sorted(maps.Keys(tbl.Apps)) {
-		if _, ok, err := c.credentialFor(ctx, ds, app); err != nil {
-			return err
-		} else if !ok {
-			tbl.Apps[app].Delete = now
-			tbl.Retiring = append(tbl.Retiring, tbl.Apps[app])
-			delete(tbl.Apps, app)
-			changed = true
-		}
-	}
-
-	var dr vsphere.DedicateRequest
-	made := map[string]*ident{} // by user
 	retire := func(id *ident, at time.Time) {
 		id.Delete = at
 		tbl.Retiring = append(tbl.Retiring, id)
 		delete(tbl.Apps, id.App)
 		changed = true
 	}
+	// A secret the table names that is gone (a hook that failed after
+	// secret-add, whose write Juju dropped) is an identity to replace.
+	for _, app := range slices.Sorted(maps.Keys(tbl.Apps)) {
+		if _, ok, err := c.credentialFor(ctx, ds, app); err != nil {
+			return err
+		} else if !ok {
+			retire(tbl.Apps[app], now)
+		}
+	}
+
+	var dr vsphere.DedicateRequest
+	// made are the identities to make, by user name, with their password.
+	type pending struct {
+		id       *ident
+		password string
+	}
+	made := map[string]pending{}
 	removing := p.removing && len(live) == 0
 	switch {
 	case removing:
@@ -375,7 +377,7 @@ func (c *Charm) manage(ctx context.Context, p plan, r *reconciled, dc dedicatedC
 					return err
 				}
 				dr.Make = append(dr.Make, nu)
-				made[nu.Name] = &ident{App: app, Made: now, Granted: grant}
+				made[nu.Name] = pending{id: &ident{App: app, Made: now, Granted: grant}, password: nu.Password}
 				continue
 			}
 			if id.Granted != grant || p.regrant {
@@ -392,14 +394,10 @@ func (c *Charm) manage(ctx context.Context, p plan, r *reconciled, dc dedicatedC
 	}
 	dr.RemoveRoles = removing && len(tbl.Retiring) == len(due)
 
+	// Without a check yet the inputs are not known to work: nothing is
+	// asked of vCenter.
 	work := len(dr.Make)+len(dr.Grant)+len(dr.Remove) > 0 || dr.RemoveRoles
-	if work && !c.mayTryVCenter(p, tbl, rec) {
-		work = false
-	}
-	if work && rec == nil {
-		work = false // no check yet: the inputs are not known to work
-	}
-	if work {
+	if work && rec != nil && c.mayTryVCenter(p, tbl, rec) {
 		rep, err := c.dedicate(ctx, r, dr)
 		ds.report = rep
 		var unreach *vsphere.UnreachableError
@@ -418,31 +416,25 @@ func (c *Charm) manage(ctx context.Context, p plan, r *reconciled, dc dedicatedC
 		changed = true
 		for _, user := range rep.Made {
 			local, _, _ := strings.Cut(user, "@")
-			id := made[local]
-			if id == nil {
+			pe, ok := made[local]
+			if !ok {
 				continue
 			}
-			password := ""
-			for _, nu := range dr.Make {
-				if nu.Name == local {
-					password = nu.Password
-				}
-			}
+			id := pe.id
 			uri, err := c.tools.SecretAdd(ctx, hooktools.SecretAddArgs{
 				Owner: hooktools.SecretOwnerApplication, Label: local,
 				Description: "vCenter credential for " + id.App,
-				Content:     map[string]string{secretPassword: password},
+				Content:     map[string]string{secretPassword: pe.password},
 			})
 			if err != nil {
 				return err
 			}
 			id.User, id.Secret = user, uri
 			if old := tbl.Apps[id.App]; old != nil {
-				old.Delete = now.Add(retireGrace)
-				tbl.Retiring = append(tbl.Retiring, old)
+				retire(old, now.Add(retireGrace))
 			}
 			tbl.Apps[id.App] = id
-			ds.creds[id.App] = credential{user: user, password: password}
+			ds.creds[id.App] = credential{user: user, password: pe.password}
 			ds.made = append(ds.made, user)
 		}
 		for _, user := range dr.Grant {
