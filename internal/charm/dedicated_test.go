@@ -155,6 +155,23 @@ func TestDedicatedUserPerApplication(t *testing.T) {
 	assert.ErrorAs(t, err, &nf, "the other datacenter must be invisible to the dedicated user")
 }
 
+// sibling is another unit of the same application, against the same
+// vCenter: the application's leader settings and secrets as they are now,
+// databags of its own, not the leader.
+func (e *env) sibling(unit string) *env {
+	e.t.Helper()
+	o := newEnvWith(e.t, vspheretest.Options{})
+	o.vc, o.jujuVersion, o.modelUUID = e.vc, e.jujuVersion, e.modelUUID
+	o.juju = hooktoolstest.New(unit)
+	o.juju.SetConfig(configDefaults(e.t))
+	o.juju.SetConfig(map[string]any{"datastore": "LocalDS_0", optMode: modeDedicated})
+	o.juju.Trust(e.cloud(e.vc.Password()))
+	o.juju.SetLeaderSettings(e.juju.LeaderSettings())
+	o.juju.SecretRecords = e.juju.Secrets()
+	o.addSecret(e.vc.Password())
+	return o
+}
+
 func keys(names []string) []string {
 	out := make([]string, len(names))
 	for i, n := range names {
@@ -168,17 +185,7 @@ func TestDedicatedNonLeaderPublishesTheLeadersUsers(t *testing.T) {
 	a := e.relate(kcp)
 	lead, _ := e.published(a)
 
-	// Unit 1 of the same application: the leader's settings and secrets,
-	// its own databags.
-	other := newEnvWith(t, vspheretest.Options{})
-	other.vc, other.jujuVersion, other.modelUUID = e.vc, e.jujuVersion, e.modelUUID
-	other.juju = hooktoolstest.New("vsphere-integrator/1")
-	other.juju.SetConfig(configDefaults(t))
-	other.juju.SetConfig(map[string]any{"datastore": "LocalDS_0", optMode: modeDedicated})
-	other.juju.Trust(e.cloud(e.vc.Password()))
-	other.juju.SetLeaderSettings(e.juju.LeaderSettings())
-	other.juju.SecretRecords = e.juju.Secrets()
-	other.addSecret(e.vc.Password())
+	other := e.sibling("vsphere-integrator/1")
 	id := other.juju.AddRelation(Endpoint, kcp, kcp+"/0")
 	mark := other.dedications.Load()
 	other.hook("install")
@@ -481,15 +488,7 @@ func TestDedicatedSurvivesUpgradeAndLeaderChange(t *testing.T) {
 	assert.Len(t, e.vc.SSOUsers(), 1)
 
 	// Unit 1 becomes the leader: it carries on with the same user.
-	next := newEnvWith(t, vspheretest.Options{})
-	next.vc, next.jujuVersion, next.modelUUID = e.vc, e.jujuVersion, e.modelUUID
-	next.juju = hooktoolstest.New("vsphere-integrator/1")
-	next.juju.SetConfig(configDefaults(t))
-	next.juju.SetConfig(map[string]any{"datastore": "LocalDS_0", optMode: modeDedicated})
-	next.juju.Trust(e.cloud(e.vc.Password()))
-	next.juju.SetLeaderSettings(e.juju.LeaderSettings())
-	next.juju.SecretRecords = e.juju.Secrets()
-	next.addSecret(e.vc.Password())
+	next := e.sibling("vsphere-integrator/1")
 	id := next.juju.AddRelation(Endpoint, kcp, kcp+"/0")
 	next.juju.SetLeader(true)
 	next.hook(Endpoint+"-relation-joined", id, kcp+"/0")
