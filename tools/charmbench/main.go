@@ -34,9 +34,12 @@ func main() {
 	toolclock := flag.String("toolclock", "build/bin/toolclock", "the hook-tool timer of the scale table (tools/charmbench/toolclock)")
 	profile := flag.String("scale-profile", "", "with -scale: a CPU profile of the charm's code at the largest size, into this file")
 	vcenter := flag.String("vcenter", "", "instead of the event table, the vCenter scale table from this file of `go test -bench CheckScale` output")
+	dedicated := flag.Bool("dedicated", false, "instead of the event table, what dedicated credentials cost beside shared ones (the unit the leader)")
 	flag.Parse()
 	var err error
 	switch {
+	case *dedicated:
+		err = runDedicated(context.Background(), os.Stdout, *charm, *fake, *runs)
 	case *vcenter != "":
 		err = runVCenter(os.Stdout, *vcenter)
 	case *scale != "":
