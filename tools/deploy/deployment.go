@@ -1,4 +1,4 @@
-// Package scenario runs the packed charm as Juju would, hook by hook, as a
+// Package deploy runs the packed charm as Juju would, hook by hook, as a
 // process: `dispatch` from the unpacked archive, the fake Juju's hook tools
 // first on PATH, and the govmomi simulator as vCenter over HTTPS with its own
 // user and password. The end-to-end tests, `make demo` and `make bench` all
@@ -67,7 +67,8 @@ type Run struct {
 // New unpacks the charm archive into a fresh directory under work, puts
 // the fake Juju's tools (the fakejuju binary) there, and starts the
 // simulator with a datacenter DC0, datastore LocalDS_0 and the VM folder
-// juju-kubernetes. Close stops it.
+// juju-kubernetes, serving SSO (lookup service, STS, SSO admin) with the
+// trusted account an SSO administrator. Close stops it.
 func New(charmPath, fakejuju, work string) (*Deployment, error) {
 	archive, err := jujucharm.ReadCharmArchive(charmPath)
 	if err != nil {
@@ -91,7 +92,9 @@ func New(charmPath, fakejuju, work string) (*Deployment, error) {
 	}
 	model := simulator.VPX()
 	model.Datastore = 2 // LocalDS_0 and LocalDS_1, to change datastore
-	if d.VC, err = vspheretest.Start(vspheretest.Options{Model: model}); err != nil {
+	// SSO too, as a vCenter has: dedicated mode makes its users there, and
+	// a deployment in shared mode never asks it anything.
+	if d.VC, err = vspheretest.Start(vspheretest.Options{Model: model, SSO: true}); err != nil {
 		return nil, fmt.Errorf("start vCenter simulator: %w", err)
 	}
 	// Today's vSphere (vcsim plays 6.5), so that a warning in the status is
@@ -169,7 +172,10 @@ func (d *Deployment) Cloud(password string) hooktoolstest.CloudSpec {
 }
 
 // Hook runs one hook. For relation hooks rel is the relation id and, for
-// joined/changed/departed, remote the remote unit.
+// joined/changed/departed, remote the remote unit. Every relation hook
+// names the remote application, created and broken included, as Juju's
+// hook context does (JUJU_REMOTE_APP): from the remote unit, or else from
+// the relation in the fake Juju's state.
 func (d *Deployment) Hook(ctx context.Context, name, rel, remote string) (Run, error) {
 	env := map[string]string{"JUJU_DISPATCH_PATH": "hooks/" + name, "JUJU_HOOK_NAME": name}
 	if endpoint, _, ok := strings.Cut(name, "-relation-"); ok {
@@ -177,12 +183,37 @@ func (d *Deployment) Hook(ctx context.Context, name, rel, remote string) (Run, e
 		if remote != "" {
 			env["JUJU_REMOTE_UNIT"] = remote
 			env["JUJU_REMOTE_APP"], _, _ = strings.Cut(remote, "/")
+		} else {
+			app, err := d.remoteApp(rel)
+			if err != nil {
+				return Run{Event: name}, err
+			}
+			env["JUJU_REMOTE_APP"] = app
 		}
 		if strings.HasSuffix(name, "-departed") {
 			env["JUJU_DEPARTING_UNIT"] = remote
 		}
 	}
 	return d.Exec(ctx, name, nil, env)
+}
+
+// remoteApp is the remote application of relation rel ("clients:3") in
+// the fake Juju's state.
+func (d *Deployment) remoteApp(rel string) (string, error) {
+	j, err := d.Juju()
+	if err != nil {
+		return "", err
+	}
+	_, num, _ := strings.Cut(rel, ":")
+	id, err := strconv.Atoi(num)
+	if err != nil {
+		return "", fmt.Errorf("relation id %q: %w", rel, err)
+	}
+	r, ok := j.Relations[id]
+	if !ok {
+		return "", fmt.Errorf("relation %s is not in the fake Juju's state", rel)
+	}
+	return r.RemoteApp, nil
 }
 
 // Action runs one action with params; params actions.yaml refuses are

@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
 )
@@ -27,10 +29,13 @@ var Nodes = map[string]struct {
 	Address, VM string
 	DiskUUID    bool
 }{
-	"kubernetes-master/0":      {"10.0.1.10", "DC0_C0_RP0_VM0", true},
-	"kubernetes-worker/0":      {"10.0.2.10", "DC0_C0_RP0_VM1", true},
-	"kubernetes-worker/1":      {"10.0.2.11", "DC0_H0_VM0", false},
-	"vsphere-cloud-provider/0": {hooktoolstest.DefaultAddress, "", false},
+	"kubernetes-master/0": {"10.0.1.10", "DC0_C0_RP0_VM0", true},
+	// Today's name of the control plane, for the tests that relate it
+	// alone (RelateApp).
+	"kubernetes-control-plane/0": {"10.0.1.20", "DC0_H0_VM1", true},
+	"kubernetes-worker/0":        {"10.0.2.10", "DC0_C0_RP0_VM1", true},
+	"kubernetes-worker/1":        {"10.0.2.11", "DC0_H0_VM0", false},
+	"vsphere-cloud-provider/0":   {hooktoolstest.DefaultAddress, "", false},
 }
 
 // Lifecycle is one deployment's life, step by step, as an operator and
@@ -117,25 +122,48 @@ func (l *Lifecycle) Trust(ctx context.Context) ([]Run, error) {
 // Relate: `juju integrate` with each consumer; Juju fires created, then
 // joined and changed per remote unit.
 func (l *Lifecycle) Relate(ctx context.Context) ([]Run, error) {
-	r := &runs{ctx: ctx}
+	var out []Run
 	for _, c := range Consumers {
-		var id string
-		r.update(l.D, func(j *hooktoolstest.Juju) {
-			id = j.AddRelation("clients", c.App)
-			for _, u := range c.Units {
-				addr := Nodes[u].Address
-				j.JoinUnit(id, u)
-				// Juju writes every unit's addresses into its databag.
-				j.SetRemoteData(id, u, map[string]string{"ingress-address": addr, "private-address": addr, "egress-subnets": addr + "/32"})
-			}
-		})
-		l.Rels[c.App] = id
-		r.hook(l.D, "clients-relation-created", id, "")
-		for _, u := range c.Units {
-			r.hook(l.D, "clients-relation-joined", id, u)
-			r.hook(l.D, "clients-relation-changed", id, u)
+		runs, err := l.RelateApp(ctx, c.App, c.Units...)
+		out = append(out, runs...)
+		if err != nil {
+			return out, err
 		}
 	}
+	return out, nil
+}
+
+// RelateApp: `juju integrate` with one application on clients, its units
+// at their Nodes addresses; created, then joined and changed per unit.
+func (l *Lifecycle) RelateApp(ctx context.Context, app string, units ...string) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	var id string
+	r.update(l.D, func(j *hooktoolstest.Juju) {
+		id = j.AddRelation("clients", app)
+		for _, u := range units {
+			addr := Nodes[u].Address
+			j.JoinUnit(id, u)
+			// Juju writes every unit's addresses into its databag.
+			j.SetRemoteData(id, u, map[string]string{"ingress-address": addr, "private-address": addr, "egress-subnets": addr + "/32"})
+		}
+	})
+	if r.err != nil {
+		return r.out, r.err
+	}
+	l.Rels[app] = id
+	r.hook(l.D, "clients-relation-created", id, "")
+	for _, u := range units {
+		r.hook(l.D, "clients-relation-joined", id, u)
+		r.hook(l.D, "clients-relation-changed", id, u)
+	}
+	return r.out, r.err
+}
+
+// Elect: Juju makes this unit the leader, which fires leader-elected.
+func (l *Lifecycle) Elect(ctx context.Context) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.update(l.D, func(j *hooktoolstest.Juju) { j.SetLeader(true) })
+	r.hook(l.D, "leader-elected", "", "")
 	return r.out, r.err
 }
 
@@ -209,18 +237,18 @@ func (l *Lifecycle) Actions(ctx context.Context) ([]Run, error) {
 }
 
 // RemoveRelation: `juju remove-relation` with one consumer: departed per
-// unit, then broken while the relation is still there to read, then gone.
+// unit in the relation, then broken while the relation is still there to
+// read, then gone.
 func (l *Lifecycle) RemoveRelation(ctx context.Context, app string) ([]Run, error) {
 	r := &runs{ctx: ctx}
 	id := l.Rels[app]
-	for _, c := range Consumers {
-		if c.App != app {
-			continue
-		}
-		for _, u := range c.Units {
-			r.update(l.D, func(j *hooktoolstest.Juju) { j.DepartUnit(id, u) })
-			r.hook(l.D, "clients-relation-departed", id, u)
-		}
+	units, err := l.units(id)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range units {
+		r.update(l.D, func(j *hooktoolstest.Juju) { j.DepartUnit(id, u) })
+		r.hook(l.D, "clients-relation-departed", id, u)
 	}
 	r.update(l.D, func(j *hooktoolstest.Juju) { j.BreakRelation(id) })
 	r.hook(l.D, "clients-relation-broken", id, "")
@@ -302,4 +330,18 @@ func (l *Lifecycle) JujuFault(ctx context.Context, tool string, kv map[string]an
 	r.update(l.D, func(j *hooktoolstest.Juju) { j.InjectFault(tool, hooktoolstest.Fault{}) })
 	r.hook(l.D, "config-changed", "", "")
 	return r.out, r.err
+}
+
+// units are the remote units in relation id now, as the fake Juju has them.
+func (l *Lifecycle) units(id string) ([]string, error) {
+	j, err := l.D.Juju()
+	if err != nil {
+		return nil, err
+	}
+	for n, rel := range j.Relations {
+		if fmt.Sprintf("%s:%d", rel.Endpoint, n) == id {
+			return slices.Clone(rel.Units), nil
+		}
+	}
+	return nil, fmt.Errorf("relation %s is not in the fake Juju's state", id)
 }
