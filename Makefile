@@ -54,11 +54,13 @@ fakejuju:
 # Per-event cost of the packed charm, beside a trivial floor binary; the
 # same charm's relation hooks and quiet update-status at 10 to 5,000
 # related units; one vCenter check against 1,000 to 4,000 VMs with 10 to
-# 1,000 nodes (internal/vsphere BenchmarkCheckScale): the three tables of
-# docs/performance.md, in about 7 minutes on 2 cores.
+# 1,000 nodes (internal/vsphere BenchmarkCheckScale); what dedicated
+# credentials cost beside shared ones (the leader, 5 runs an event): the
+# four tables of docs/performance.md, in about 7½ minutes on 2 cores.
 bench: charm fakejuju
 	$(TOOLBUILD) -o $(CURDIR)/build/bin/ ./charmbench ./charmbench/floor ./charmbench/rss ./charmbench/toolclock
 	build/bin/charmbench -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -rss build/bin/rss -runs 20
+	build/bin/charmbench -dedicated -runs 5 -charm $(CHARM) -fakejuju $(FAKE)
 	build/bin/charmbench -scale 10,100,1000,5000 -runs 5 -charm $(CHARM) -fakejuju $(FAKE) -floor build/bin/floor -toolclock build/bin/toolclock
 	$(GO) test -run '^$$' -bench CheckScale -benchtime 3x ./internal/vsphere > build/vcenter-bench.txt || { cat build/vcenter-bench.txt; exit 1; }
 	build/bin/charmbench -vcenter build/vcenter-bench.txt

@@ -135,7 +135,7 @@ func measureMode(ctx context.Context, charm, fake, mode string, n int) ([]dedica
 		if err != nil {
 			return nil, err
 		}
-		if err := b.measure(ctx, &created, &cWalls, b.created(rel, unit)); err != nil {
+		if err := b.measure(ctx, &created, &cWalls, hook("clients-relation-created", rel, "")); err != nil {
 			return nil, fmt.Errorf("%s: %w", evCreated, err)
 		}
 		if err := b.measure(ctx, &joined, &jWalls, hook("clients-relation-joined", rel, unit)); err != nil {
@@ -238,23 +238,6 @@ func letters(n int) string {
 		s = string(rune('a'+n%26)) + s
 	}
 	return s
-}
-
-// created runs clients-relation-created of the relation with the remote
-// application named, as Juju does (its uniter's relation resolver gives
-// the hook the remote application, and the hook context exports it as
-// JUJU_REMOTE_APP): deploy.Hook names it only from a remote unit, which a
-// relation-created has none of, and without it the charm would not know
-// the new application until its first unit joined.
-func (b *dedicatedBench) created(rel, unit string) func(context.Context) (deploy.Run, error) {
-	const name = "clients-relation-created"
-	app, _, _ := strings.Cut(unit, "/")
-	return func(ctx context.Context) (deploy.Run, error) {
-		return b.d.Exec(ctx, name, nil, map[string]string{
-			"JUJU_DISPATCH_PATH": "hooks/" + name, "JUJU_HOOK_NAME": name,
-			"JUJU_RELATION": "clients", "JUJU_RELATION_ID": rel, "JUJU_REMOTE_APP": app,
-		})
-	}
 }
 
 // measure runs one event and adds its counts to r.
