@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,7 +50,10 @@ type Deployment struct {
 	RSSWrapper string
 
 	logins atomic.Int64
-	work   string
+	// ssoLogins, ssoLogouts count the SSO admin service's: it keeps no
+	// session list for SessionCount to read.
+	ssoLogins, ssoLogouts atomic.Int64
+	work                  string
 }
 
 // Run is what one event did, as Juju and vCenter saw it.
@@ -62,6 +66,9 @@ type Run struct {
 	Calls    []hooktoolstest.Call // hook-tool calls the event made
 	Requests int                  // SOAP requests vCenter served
 	Sessions int                  // vCenter logins
+	// SSORequests are lookup service, STS and SSO admin requests;
+	// SSOSessions SSO admin logins.
+	SSORequests, SSOSessions int
 }
 
 // New unpacks the charm archive into a fresh directory under work, puts
@@ -101,6 +108,10 @@ func New(charmPath, fakejuju, work string) (*Deployment, error) {
 	// one a step asked for.
 	d.VC.Modernize()
 	d.countLogins()
+	if err := d.countSSOLogins(); err != nil {
+		d.Close()
+		return nil, err
+	}
 	if err := d.createFolder(context.Background(), "juju-kubernetes"); err != nil {
 		d.Close()
 		return nil, err
@@ -134,6 +145,49 @@ func (d *Deployment) countLogins() {
 		}
 		return prev(ctx, method)
 	}
+}
+
+// countSSOLogins wraps the SSO admin service's per-call hook to count its
+// logins and logouts. The service is where the simulator's own setting
+// config.vpxd.sso.admin.uri says, as a client finds it.
+func (d *Deployment) countSSOLogins() error {
+	svc := d.VC.Model.Service.Context
+	for _, o := range svc.Map.OptionManager().Setting {
+		v := o.GetOptionValue()
+		raw, _ := v.Value.(string)
+		if v.Key != "config.vpxd.sso.admin.uri" || raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			return fmt.Errorf("the simulator's SSO admin address: %w", err)
+		}
+		admin := svc.For(u.Path).Map
+		if admin == nil {
+			break
+		}
+		prev := admin.Handler
+		admin.Handler = func(ctx *simulator.Context, m *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+			switch m.Name {
+			case "Login":
+				d.ssoLogins.Add(1)
+			case "Logout":
+				d.ssoLogouts.Add(1)
+			}
+			if prev == nil {
+				return nil, nil
+			}
+			return prev(ctx, m)
+		}
+		return nil
+	}
+	return errors.New("the simulator serves no SSO admin service")
+}
+
+// SSOSessionsOpen is the number of SSO admin logins not logged out, what
+// SessionCount is for vCenter's own sessions.
+func (d *Deployment) SSOSessionsOpen() int {
+	return int(d.ssoLogins.Load() - d.ssoLogouts.Load())
 }
 
 func (d *Deployment) createFolder(ctx context.Context, name string) error {
@@ -240,6 +294,7 @@ func (d *Deployment) Exec(ctx context.Context, event string, argv []string, extr
 	}
 	calls := len(before.Calls)
 	reqs, logins := d.VC.Requests(), d.logins.Load()
+	ssoReqs, ssoLogins := d.VC.SSORequests(), d.ssoLogins.Load()
 
 	ctx, cancel := context.WithTimeout(ctx, d.HookTimeout)
 	defer cancel()
@@ -294,6 +349,7 @@ func (d *Deployment) Exec(ctx context.Context, event string, argv []string, extr
 	}
 	r.Calls = slices.Clone(after.Calls[calls:])
 	r.Requests, r.Sessions = d.VC.Requests()-reqs, int(d.logins.Load()-logins)
+	r.SSORequests, r.SSOSessions = d.VC.SSORequests()-ssoReqs, int(d.ssoLogins.Load()-ssoLogins)
 	return r, nil
 }
 
