@@ -5,16 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
-
-	"github.com/vmware/govmomi/simulator"
-	"github.com/vmware/govmomi/vim25/mo"
-	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/charmed-kubernetes/vsphere-integrator/internal/hooktools/hooktoolstest"
 	"github.com/charmed-kubernetes/vsphere-integrator/tools/deploy"
@@ -63,12 +57,10 @@ type dedicatedRow struct {
 
 // dedicatedBench is one mode's deployment and its counters.
 type dedicatedBench struct {
-	d    *deploy.Deployment
-	l    *deploy.Lifecycle
-	mode string
-	// ssoLogins counts SSO admin logins; nil without an SSO endpoint.
-	ssoLogins *atomic.Int64
-	newApps   int
+	d       *deploy.Deployment
+	l       *deploy.Lifecycle
+	mode    string
+	newApps int
 }
 
 func runDedicated(ctx context.Context, w io.Writer, charm, fake string, n int) error {
@@ -95,10 +87,7 @@ func measureMode(ctx context.Context, charm, fake, mode string, n int) ([]dedica
 		return nil, err
 	}
 	defer d.Close()
-	b := &dedicatedBench{d: d, mode: mode, ssoLogins: countSSOLogins(d)}
-	if mode == "dedicated" && b.ssoLogins == nil {
-		return nil, fmt.Errorf("the simulator tools/deploy started serves no SSO: dedicated mode cannot make an identity")
-	}
+	b := &dedicatedBench{d: d, mode: mode}
 	if err := b.settle(ctx); err != nil {
 		return nil, err
 	}
@@ -246,7 +235,6 @@ func (b *dedicatedBench) measure(ctx context.Context, r *dedicatedRow, walls *[]
 	if err := b.d.Update(forget); err != nil {
 		return err
 	}
-	sso, ssoLogins := b.d.VC.SSORequests(), b.ssoLoginCount()
 	res, err := run(ctx)
 	if err := ok(res, err); err != nil {
 		return err
@@ -255,52 +243,10 @@ func (b *dedicatedBench) measure(ctx context.Context, r *dedicatedRow, walls *[]
 	r.calls = append(r.calls, len(res.Calls))
 	r.sessions = append(r.sessions, res.Sessions)
 	r.requests = append(r.requests, res.Requests)
-	r.ssoRequests = append(r.ssoRequests, b.d.VC.SSORequests()-sso)
-	r.ssoSessions = append(r.ssoSessions, int(b.ssoLoginCount()-ssoLogins))
+	r.ssoRequests = append(r.ssoRequests, res.SSORequests)
+	r.ssoSessions = append(r.ssoSessions, res.SSOSessions)
 	if len(callsOf(res.Calls, "action-fail")) > 0 {
 		r.failed++
-	}
-	return nil
-}
-
-func (b *dedicatedBench) ssoLoginCount() int64 {
-	if b.ssoLogins == nil {
-		return 0
-	}
-	return b.ssoLogins.Load()
-}
-
-// countSSOLogins counts the logins of the simulator's SSO admin service, as
-// tools/deploy counts vim25 ones; nil when it serves none. The endpoint is
-// where the simulator's own setting says.
-func countSSOLogins(d *deploy.Deployment) *atomic.Int64 {
-	svc := d.VC.Model.Service.Context
-	for _, o := range svc.Map.OptionManager().Setting {
-		v := o.GetOptionValue()
-		raw, _ := v.Value.(string)
-		if v.Key != "config.vpxd.sso.admin.uri" || raw == "" {
-			continue
-		}
-		u, err := url.Parse(raw)
-		if err != nil {
-			return nil
-		}
-		admin := svc.For(u.Path).Map
-		if admin == nil {
-			return nil
-		}
-		n := &atomic.Int64{}
-		prev := admin.Handler
-		admin.Handler = func(ctx *simulator.Context, m *simulator.Method) (mo.Reference, types.BaseMethodFault) {
-			if m.Name == "Login" {
-				n.Add(1)
-			}
-			if prev == nil {
-				return nil, nil
-			}
-			return prev(ctx, m)
-		}
-		return n
 	}
 	return nil
 }
