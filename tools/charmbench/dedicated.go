@@ -55,7 +55,8 @@ type dedicatedRow struct {
 	failed int
 }
 
-// dedicatedBench is one mode's deployment and its counters.
+// dedicatedBench is one mode's deployment; newApps counts the applications
+// newApp related.
 type dedicatedBench struct {
 	d       *deploy.Deployment
 	l       *deploy.Lifecycle
