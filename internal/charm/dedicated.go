@@ -239,6 +239,13 @@ func (c *Charm) reconcileDedicated(ctx context.Context, p plan, r *reconciled, d
 	if !dc.on && !st.dedicated {
 		return nil, nil
 	}
+	if p.read == readRecord && dc.on && p.member != relationBroken && st.known != nil && st.known.Apps[p.rel.app] != nil {
+		// A relation hook of an application already served: nothing for
+		// the leader to do, and the table this unit knows is current.
+		ds := &dedicatedState{table: st.known, creds: map[string]credential{}}
+		ds.finish(st, dc)
+		return ds, nil
+	}
 	tbl, err := c.readTable(ctx)
 	if err != nil {
 		return nil, err
@@ -253,19 +260,29 @@ func (c *Charm) reconcileDedicated(ctx context.Context, p plan, r *reconciled, d
 			return nil, err
 		}
 	}
+	st.known = ds.table
+	if ds.table.empty() {
+		st.known = nil
+	}
+	ds.finish(st, dc)
+	if !dc.on {
+		return nil, nil
+	}
+	return ds, nil
+}
+
+// finish completes what the status needs and whether unit state says
+// dedicated mode has left something to look after.
+func (ds *dedicatedState) finish(st *unitState, dc dedicatedConfig) {
 	if ds.table.Failed != nil && ds.failed == "" {
 		ds.failed = ds.table.Failed.Reason
 	}
 	st.dedicated = dc.on || !ds.table.empty()
-	if !dc.on {
-		return nil, nil
-	}
 	for _, app := range st.clientApps() {
 		if _, ok := ds.table.Apps[app]; !ok {
 			ds.waiting = append(ds.waiting, app)
 		}
 	}
-	return ds, nil
 }
 
 // credentialFor reads app's credential from its secret, once per event. ok
@@ -332,7 +349,12 @@ func (c *Charm) manage(ctx context.Context, p plan, r *reconciled, dc dedicatedC
 	}
 	// A secret the table names that is gone (a hook that failed after
 	// secret-add, whose write Juju dropped) is an identity to replace.
+	// Relation hooks leave this to the next other event, so that their
+	// cost does not grow with the applications served.
 	for _, app := range slices.Sorted(maps.Keys(tbl.Apps)) {
+		if p.read != readAll {
+			break
+		}
 		if _, ok, err := c.credentialFor(ctx, ds, app); err != nil {
 			return err
 		} else if !ok {

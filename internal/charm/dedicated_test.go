@@ -351,9 +351,15 @@ func TestDedicatedQuietUpdateStatus(t *testing.T) {
 	e.hook("update-status")
 	assert.Equal(t, sso, e.vc.SSORequests(), "a quiet update-status sends no SSO request")
 	assert.Equal(t, sessions, e.checks.Load(), "a quiet update-status opens no vCenter session")
-	// A relation hook of an application already served opens none either.
+	// A relation hook of an application already served opens none either,
+	// and costs the hook tools shared mode's relation hook does: no
+	// leader settings, leadership or secret read.
+	mark := len(e.juju.Calls)
 	e.hook(Endpoint+"-relation-changed", "clients:0", kcp+"/0")
 	assert.Equal(t, sessions, e.checks.Load())
+	for _, c := range e.callsSince(mark) {
+		assert.NotContains(t, []string{"leader-get", "is-leader", "secret-get"}, c.Tool)
+	}
 }
 
 func TestDedicatedSecretLostIsReplaced(t *testing.T) {

@@ -122,6 +122,12 @@ func (c *Charm) checkAndPublish(ctx context.Context, p plan, recheck bool, r *re
 	if ds != nil {
 		table = ds.table.fingerprint(c.key)
 		valuesFor = func(id string) (map[string]string, error) {
+			if _, known := st.relKeys[id]; known && where == publishThisRelation && !p.fresh {
+				// Neither the inputs nor who serves whom changed (either
+				// would publish everywhere): what this unit wrote there
+				// stands, and its password need not be read.
+				return nil, nil
+			}
 			app, err := c.appOf(ctx, st, id)
 			if err != nil || app == "" {
 				return nil, err

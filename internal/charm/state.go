@@ -81,6 +81,12 @@ type record struct {
 	// Table is the fingerprint of the dedicated table this unit last
 	// published from: when it changes, every relation is written again.
 	Table string `json:"table,omitempty"`
+	// Known is the dedicated table as this unit last read it (no
+	// password: the secrets' URIs). A relation hook of an application
+	// already served uses it rather than asking leader settings: only the
+	// leader's hooks change the table, and each change reaches the other
+	// units as leader-settings-changed.
+	Known *table `json:"known,omitempty"`
 }
 
 // unitState is the unit state as a value: decoded from what state-get
@@ -102,9 +108,11 @@ type unitState struct {
 	stale map[string]string
 	// recorded: a record was read, so the node keys are complete.
 	recorded bool
-	// dedicated and table are the record's Dedicated and Table.
+	// dedicated, table and known are the record's Dedicated, Table and
+	// Known.
 	dedicated bool
 	table     string
+	known     *table
 
 	// read is what state-get returned: every key when full, else the
 	// record, plus unread for each node key this event set or removed
@@ -190,7 +198,7 @@ func (s *unitState) decodeRecord(raw string) {
 	for _, id := range r.Broken {
 		s.broken[id] = true
 	}
-	s.dedicated, s.table = r.Dedicated, r.Table
+	s.dedicated, s.table, s.known = r.Dedicated, r.Table, r.Known
 }
 
 // decodeNodes takes the node keys from everything state-get returned,
@@ -332,7 +340,7 @@ func encodeAddr(addr string) string { return strconv.Quote(addr) }
 // encode is the state as unit-state keys: the record, a key per related
 // unit known, and the node keys of broken relations not swept yet.
 func (s *unitState) encode() (map[string]string, error) {
-	r := record{Check: s.check, Published: s.relKeys, Apps: s.apps, Dedicated: s.dedicated, Table: s.table}
+	r := record{Check: s.check, Published: s.relKeys, Apps: s.apps, Dedicated: s.dedicated, Table: s.table, Known: s.known}
 	for id := range s.broken {
 		r.Broken = append(r.Broken, id)
 	}
