@@ -82,6 +82,8 @@ through its dispatch script, as a Juju unit agent runs it.
 		{`a password with " \ # ; and é`, func(ctx context.Context) ([]deploy.Run, error) {
 			return l.Rotate(ctx, `Pa"ss\w#rd;é`)
 		}, true},
+		{"juju config vsphere-integrator consumer-credentials=dedicated: the leader makes each application a least-privilege vCenter user of its own, with a password every consumer can carry; juju run vsphere-integrator/leader list-credentials", l.Dedicate, true},
+		{"juju config vsphere-integrator consumer-credentials=shared; juju run vsphere-integrator/leader purge-credentials dry-run=false", l.Share, true},
 		{"juju run vsphere-integrator/0 verify / refresh-credentials / cloud-config", l.Actions, false},
 		{"juju run vsphere-integrator/0 test-volume / storage-class / storage-class provisioner=in-tree", l.Storage, false},
 		{"Juju refuses relation-set while the folder changes: the hook fails (Juju keeps none of it), then Juju retries it", func(ctx context.Context) ([]deploy.Run, error) {

@@ -227,6 +227,30 @@ func (l *Lifecycle) Recover(ctx context.Context) ([]Run, error) {
 	return r.out, r.err
 }
 
+// Dedicate: the unit leads, `juju config vsphere-integrator
+// consumer-credentials=dedicated`, then list-credentials.
+func (l *Lifecycle) Dedicate(ctx context.Context) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.update(l.D, func(j *hooktoolstest.Juju) {
+		j.SetLeader(true)
+		j.SetConfig(map[string]any{"consumer-credentials": "dedicated"})
+	})
+	r.hook(l.D, "config-changed", "", "")
+	r.action(l.D, "list-credentials", nil)
+	return r.out, r.err
+}
+
+// Share: `juju config vsphere-integrator consumer-credentials=shared`, then
+// purge-credentials dry-run=false deletes the dedicated users at once
+// rather than after their grace period.
+func (l *Lifecycle) Share(ctx context.Context) ([]Run, error) {
+	r := &runs{ctx: ctx}
+	r.update(l.D, func(j *hooktoolstest.Juju) { j.SetConfig(map[string]any{"consumer-credentials": "shared"}) })
+	r.hook(l.D, "config-changed", "", "")
+	r.action(l.D, "purge-credentials", map[string]any{"dry-run": false})
+	return r.out, r.err
+}
+
 // Actions runs verify, refresh-credentials and cloud-config (in-tree).
 func (l *Lifecycle) Actions(ctx context.Context) ([]Run, error) {
 	r := &runs{ctx: ctx}
