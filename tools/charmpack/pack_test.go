@@ -104,24 +104,32 @@ func TestCharmAsJujuReadsIt(t *testing.T) {
 			var names []string
 			for n, o := range cfg.Options {
 				names = append(names, n)
-				assert.Equal(t, "string", o.Type, n)
+				want := "string"
+				if n == "rotate-credentials-days" {
+					want = "int"
+				}
+				assert.Equal(t, want, o.Type, n)
 				assert.NotEmpty(t, o.Description, n)
 			}
 			sort.Strings(names)
-			assert.Equal(t, []string{"ca_cert", "credentials", "datacenter", "datastore", "folder", "password", "respool_path", "thumbprint", "user", "vsphere_ip"}, names)
+			assert.Equal(t, []string{"ca_cert", "consumer-credentials", "credentials", "datacenter", "datastore", "folder", "password", "respool_path", "rotate-credentials-days", "thumbprint", "user", "vsphere_ip"}, names)
 			_, err := cfg.ValidateSettings(cfg.DefaultSettings())
 			require.NoError(t, err, "every default type-checks")
 			defaults := cfg.DefaultSettings()
 			assert.Equal(t, "datastore1", defaults["datastore"])
 			assert.Equal(t, "juju-kubernetes", defaults["folder"])
 			assert.Equal(t, "", defaults["respool_path"])
+			// Shared by default: the drop-in switch from the Python charm
+			// publishes what it did.
+			assert.Equal(t, "shared", defaults["consumer-credentials"])
+			assert.EqualValues(t, 30, defaults["rotate-credentials-days"])
 
 			var actions []string
 			for n := range ch.Actions().ActionSpecs {
 				actions = append(actions, n)
 			}
 			sort.Strings(actions)
-			assert.Equal(t, []string{"check-prerequisites", "cloud-config", "enable-disk-uuid", "refresh-credentials", "storage-class", "test-volume", "verify"}, actions)
+			assert.Equal(t, []string{"check-prerequisites", "cloud-config", "enable-disk-uuid", "list-credentials", "purge-credentials", "refresh-credentials", "rotate-credentials", "storage-class", "test-volume", "verify"}, actions)
 
 			// state-get/set/delete and dispatch exist from Juju 2.8: the
 			// metadata says so in the form juju/charm (and so a
