@@ -7,7 +7,6 @@ import (
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
-	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -213,11 +212,7 @@ func (d *dedication) removeRoles(ctx context.Context, t *roleTable, perms []type
 			d.rep.RolesKept = append(d.rep.RolesKept, r.Name)
 			continue
 		}
-		_, err := methods.RemoveAuthorizationRole(ctx, d.s.client, &types.RemoveAuthorizationRole{
-			This:       *d.s.client.ServiceContent.AuthorizationManager,
-			RoleId:     r.RoleId,
-			FailIfUsed: true,
-		})
+		err := object.NewAuthorizationManager(d.s.client).RemoveRole(ctx, r.RoleId, true)
 		switch {
 		case err == nil:
 			d.rep.RolesRemoved = append(d.rep.RolesRemoved, r.Name)

@@ -68,6 +68,9 @@ func (s *session) openSSO(ctx context.Context) (*ssoSession, error) {
 	adminClient, adminRT := o.client(adminPath, ssoadmin.Namespace)
 	adminClient.Version = ssoadmin.Version
 	o.admin = &ssoadmin.Client{Client: adminClient, RoundTripper: adminRT, Limit: maxSSOUsers}
+	// Raw, not ssoadmin.NewClient: that wrapper finds the endpoint (host
+	// and all) itself and builds its own round tripper, past the guard and
+	// the pinned host.
 	res, err := ssomethods.SsoAdminServiceInstance(ctx, o.admin, &ssotypes.SsoAdminServiceInstance{This: ssoadmin.ServiceInstance})
 	if err != nil {
 		return o, o.fail(ctx, "connect to SSO admin", err)
@@ -108,6 +111,7 @@ func (o *ssoSession) endpoints(ctx context.Context) (stsPath, adminPath string, 
 	sc, rt := o.client(lookupsvc.Path, lookupsvc.Namespace)
 	sc.Version = lookupsvc.Version
 	lc := &lookupsvc.Client{Client: sc, RoundTripper: rt}
+	// Raw, not lookup.NewClient, for the same reason as in openSSO.
 	res, err := lookupmethods.RetrieveServiceContent(ctx, lc, &lookuptypes.RetrieveServiceContent{This: lookupsvc.ServiceInstance})
 	if err != nil {
 		return "", "", o.fail(ctx, "connect to the lookup service", err)
