@@ -103,42 +103,39 @@ func (m *authorizationManager) put(e types.ManagedObjectReference, p types.Permi
 
 func (m *authorizationManager) SetEntityPermissions(ctx *simulator.Context, req *types.SetEntityPermissions) soap.HasFault {
 	body := &methods.SetEntityPermissionsBody{}
-	if f := entityFault(ctx.Map, req.Entity); f != nil {
-		body.Fault_ = f
-		return body
+	if body.Fault_ = m.setPermissions(ctx, req.Entity, req.Permission, false); body.Fault_ == nil {
+		body.Res = &types.SetEntityPermissionsResponse{}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if f := m.checkPermissions(req.Permission); f != nil {
-		body.Fault_ = f
-		return body
-	}
-	for _, p := range req.Permission {
-		m.put(req.Entity, p)
-	}
-	body.Res = &types.SetEntityPermissionsResponse{}
 	return body
 }
 
 // ResetEntityPermissions is the one call that replaces an entity's list.
 func (m *authorizationManager) ResetEntityPermissions(ctx *simulator.Context, req *types.ResetEntityPermissions) soap.HasFault {
 	body := &methods.ResetEntityPermissionsBody{}
-	if f := entityFault(ctx.Map, req.Entity); f != nil {
-		body.Fault_ = f
-		return body
+	if body.Fault_ = m.setPermissions(ctx, req.Entity, req.Permission, true); body.Fault_ == nil {
+		body.Res = &types.ResetEntityPermissionsResponse{}
+	}
+	return body
+}
+
+// setPermissions adds or updates the principals of perms on e, after
+// dropping every other principal's when replace.
+func (m *authorizationManager) setPermissions(ctx *simulator.Context, e types.ManagedObjectReference, perms []types.Permission, replace bool) *soap.Fault {
+	if f := entityFault(ctx.Map, e); f != nil {
+		return f
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if f := m.checkPermissions(req.Permission); f != nil {
-		body.Fault_ = f
-		return body
+	if f := m.checkPermissions(perms); f != nil {
+		return f
 	}
-	delete(m.perms, req.Entity)
-	for _, p := range req.Permission {
-		m.put(req.Entity, p)
+	if replace {
+		delete(m.perms, e)
 	}
-	body.Res = &types.ResetEntityPermissionsResponse{}
-	return body
+	for _, p := range perms {
+		m.put(e, p)
+	}
+	return nil
 }
 
 func (m *authorizationManager) RemoveEntityPermission(ctx *simulator.Context, req *types.RemoveEntityPermission) soap.HasFault {
