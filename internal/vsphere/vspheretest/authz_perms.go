@@ -292,13 +292,9 @@ func (m *authorizationManager) UpdateAuthorizationRole(req *types.UpdateAuthoriz
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := m.role(req.RoleId)
-	switch {
-	case r == nil:
-		body.Fault_ = authzFault(fmt.Sprintf("role %d not found", req.RoleId), &types.NotFound{})
-		return body
-	case systemRole(r):
-		body.Fault_ = authzFault("a system role cannot be changed", &types.InvalidArgument{InvalidProperty: "roleId"})
+	r, f := m.customRole(req.RoleId, "changed")
+	if f != nil {
+		body.Fault_ = f
 		return body
 	}
 	if o := m.roleNamed(req.NewName); o != nil && o.RoleId != req.RoleId {
@@ -314,19 +310,29 @@ func (m *authorizationManager) UpdateAuthorizationRole(req *types.UpdateAuthoriz
 	return body
 }
 
+// customRole is the role id names, which a call may change or remove
+// (verb): NotFound for no such role, InvalidArgument for a system role, as
+// vCenter answers. The caller holds m.mu.
+func (m *authorizationManager) customRole(id int32, verb string) (*types.AuthorizationRole, *soap.Fault) {
+	r := m.role(id)
+	switch {
+	case r == nil:
+		return nil, authzFault(fmt.Sprintf("role %d not found", id), &types.NotFound{})
+	case systemRole(r):
+		return nil, authzFault("a system role cannot be "+verb, &types.InvalidArgument{InvalidProperty: "roleId"})
+	}
+	return r, nil
+}
+
 // RemoveAuthorizationRole refuses a role in use with RemoveFailed when
 // failIfUsed is set; otherwise the permissions using it go with it.
 func (m *authorizationManager) RemoveAuthorizationRole(req *types.RemoveAuthorizationRole) soap.HasFault {
 	body := &methods.RemoveAuthorizationRoleBody{}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := m.role(req.RoleId)
-	switch {
-	case r == nil:
-		body.Fault_ = authzFault(fmt.Sprintf("role %d not found", req.RoleId), &types.NotFound{})
-		return body
-	case systemRole(r):
-		body.Fault_ = authzFault("a system role cannot be removed", &types.InvalidArgument{InvalidProperty: "roleId"})
+	r, f := m.customRole(req.RoleId, "removed")
+	if f != nil {
+		body.Fault_ = f
 		return body
 	}
 	used := func(p types.Permission) bool { return p.RoleId == req.RoleId }
