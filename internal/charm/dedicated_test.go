@@ -3,7 +3,6 @@ package charm
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -439,16 +438,7 @@ func TestPurgeAndListCredentials(t *testing.T) {
 // TestREADMEDedicatedActionResults: every result key the dedicated
 // credentials' actions set is named in the README's row for that action.
 func TestREADMEDedicatedActionResults(t *testing.T) {
-	raw, err := os.ReadFile("../../README.md")
-	require.NoError(t, err)
-	rows := map[string]string{}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if name, ok := strings.CutPrefix(line, "| `"); ok {
-			if i := strings.Index(name, "`"); i > 0 {
-				rows[name[:i]] = line
-			}
-		}
-	}
+	rows := readmeRows(t)
 	e := newDedicatedEnv(t)
 	e.relate(kcp)
 	for _, tc := range []struct {

@@ -9,9 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestREADMEActionResults: every result key an action sets is named in the
-// README's row for that action, so the table says what the actions do.
-func TestREADMEActionResults(t *testing.T) {
+// readmeRows are the README's table rows by the name in their first cell
+// ("| `verify` | ...").
+func readmeRows(t *testing.T) map[string]string {
+	t.Helper()
 	raw, err := os.ReadFile("../../README.md")
 	require.NoError(t, err)
 	rows := map[string]string{}
@@ -22,6 +23,13 @@ func TestREADMEActionResults(t *testing.T) {
 			}
 		}
 	}
+	return rows
+}
+
+// TestREADMEActionResults: every result key an action sets is named in the
+// README's row for that action, so the table says what the actions do.
+func TestREADMEActionResults(t *testing.T) {
+	rows := readmeRows(t)
 	e := newEnv(t)
 	e.trust()
 	cluster(e)
