@@ -236,14 +236,14 @@ type dedicatedRequest struct {
 // leader.
 func (c *Charm) reconcileDedicated(ctx context.Context, p plan, r *reconciled, dc dedicatedConfig, req dedicatedRequest) (*dedicatedState, error) {
 	st := r.state
-	if !dc.on && !st.dedicated {
+	if !dc.on && st.known == nil {
 		return nil, nil
 	}
 	if p.read == readRecord && dc.on && p.member != relationBroken && st.known != nil && st.known.Apps[p.rel.app] != nil {
 		// A relation hook of an application already served: nothing for
 		// the leader to do, and the table this unit knows is current.
 		ds := &dedicatedState{table: st.known, creds: map[string]credential{}}
-		ds.finish(st, dc)
+		ds.finish(st)
 		return ds, nil
 	}
 	tbl, err := c.readTable(ctx)
@@ -264,20 +264,18 @@ func (c *Charm) reconcileDedicated(ctx context.Context, p plan, r *reconciled, d
 	if ds.table.empty() {
 		st.known = nil
 	}
-	ds.finish(st, dc)
 	if !dc.on {
 		return nil, nil
 	}
+	ds.finish(st)
 	return ds, nil
 }
 
-// finish completes what the status needs and whether unit state says
-// dedicated mode has left something to look after.
-func (ds *dedicatedState) finish(st *unitState, dc dedicatedConfig) {
+// finish completes what the status needs.
+func (ds *dedicatedState) finish(st *unitState) {
 	if ds.table.Failed != nil && ds.failed == "" {
 		ds.failed = ds.table.Failed.Reason
 	}
-	st.dedicated = dc.on || !ds.table.empty()
 	for _, app := range st.clientApps() {
 		if _, ok := ds.table.Apps[app]; !ok {
 			ds.waiting = append(ds.waiting, app)

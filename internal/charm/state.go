@@ -74,18 +74,15 @@ type record struct {
 	// Broken are relations that are gone, whose node keys are left to be
 	// deleted a few at a time (see sweep).
 	Broken []string `json:"broken,omitempty"`
-	// Dedicated: this unit has seen dedicated credentials, so the table in
-	// leader settings may hold something to publish or retire; false for a
-	// unit that only ever shared, which then reads nothing more.
-	Dedicated bool `json:"dedicated,omitempty"`
 	// Table is the fingerprint of the dedicated table this unit last
 	// published from: when it changes, every relation is written again.
 	Table string `json:"table,omitempty"`
 	// Known is the dedicated table as this unit last read it (no
-	// password: the secrets' URIs). A relation hook of an application
-	// already served uses it rather than asking leader settings: only the
-	// leader's hooks change the table, and each change reaches the other
-	// units as leader-settings-changed.
+	// password: the secrets' URIs), nil when that was empty. A relation
+	// hook of an application already served uses it rather than asking
+	// leader settings: only the leader's hooks change the table, and each
+	// change reaches the other units as leader-settings-changed. In shared
+	// mode, a unit with none reads nothing more: nothing is left to retire.
 	Known *table `json:"known,omitempty"`
 }
 
@@ -108,11 +105,9 @@ type unitState struct {
 	stale map[string]string
 	// recorded: a record was read, so the node keys are complete.
 	recorded bool
-	// dedicated, table and known are the record's Dedicated, Table and
-	// Known.
-	dedicated bool
-	table     string
-	known     *table
+	// table and known are the record's Table and Known.
+	table string
+	known *table
 
 	// read is what state-get returned: every key when full, else the
 	// record, plus unread for each node key this event set or removed
@@ -198,7 +193,7 @@ func (s *unitState) decodeRecord(raw string) {
 	for _, id := range r.Broken {
 		s.broken[id] = true
 	}
-	s.dedicated, s.table, s.known = r.Dedicated, r.Table, r.Known
+	s.table, s.known = r.Table, r.Known
 }
 
 // decodeNodes takes the node keys from everything state-get returned,
@@ -340,7 +335,7 @@ func encodeAddr(addr string) string { return strconv.Quote(addr) }
 // encode is the state as unit-state keys: the record, a key per related
 // unit known, and the node keys of broken relations not swept yet.
 func (s *unitState) encode() (map[string]string, error) {
-	r := record{Check: s.check, Published: s.relKeys, Apps: s.apps, Dedicated: s.dedicated, Table: s.table, Known: s.known}
+	r := record{Check: s.check, Published: s.relKeys, Apps: s.apps, Table: s.table, Known: s.known}
 	for id := range s.broken {
 		r.Broken = append(r.Broken, id)
 	}
