@@ -518,10 +518,9 @@ func (c *Charm) newUser(app string, now time.Time, tbl *table) (vsphere.NewUser,
 		name = identity.UserName(c.hc.ModelName, app, at)
 	}
 	return vsphere.NewUser{
-		Name:     name,
-		Password: password,
-		Description: fmt.Sprintf("vsphere-integrator %s in Juju model %s (%s), for application %s",
-			c.integratorApp(), c.hc.ModelName, c.hc.ModelUUID, app),
+		Name:        name,
+		Password:    password,
+		Description: c.madeBy() + "for application " + app,
 	}, nil
 }
 
@@ -531,20 +530,22 @@ func (c *Charm) integratorApp() string {
 	return app
 }
 
+// madeBy starts the description of every SSO user this application in
+// this model makes.
+func (c *Charm) madeBy() string {
+	return fmt.Sprintf("vsphere-integrator %s in Juju model %s (%s), ", c.integratorApp(), c.hc.ModelName, c.hc.ModelUUID)
+}
+
 // ownedBy reports whether an SSO user's description says this application
 // in this model made it: purge deletes nothing else.
 func (c *Charm) ownedBy(description string) bool {
-	return strings.HasPrefix(description, fmt.Sprintf("vsphere-integrator %s in Juju model %s (%s), ", c.integratorApp(), c.hc.ModelName, c.hc.ModelUUID))
+	return strings.HasPrefix(description, c.madeBy())
 }
 
 // dedicate runs one vCenter session for the request, with the trusted
 // credential and the recorded related units.
 func (c *Charm) dedicate(ctx context.Context, r *reconciled, dr vsphere.DedicateRequest) (*vsphere.DedicateReport, error) {
-	st := r.state
-	if err := st.loadNodes(ctx, c.tools); err != nil {
-		return nil, err
-	}
-	nodes, err := c.nodesToCheck(ctx, st)
+	nodes, err := c.eventNodes(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -552,8 +553,7 @@ func (c *Charm) dedicate(ctx context.Context, r *reconciled, dr vsphere.Dedicate
 	defer cancel()
 	t := r.resolved.Target()
 	t.Nodes = nodes
-	rep, err := c.vc.Dedicate(ctx, t, dr)
-	return rep, err
+	return c.vc.Dedicate(ctx, t, dr)
 }
 
 // dedicateReason is the status text for a failure to make or grant: the

@@ -26,6 +26,27 @@ type reconciled struct {
 	decision    decision
 	// dedicated is the dedicated mode's part; nil in shared mode.
 	dedicated *dedicatedState
+	// nodes are the related units a check or Dedicate looks at, once
+	// eventNodes has read them (nodesRead).
+	nodes     []vsphere.Node
+	nodesRead bool
+}
+
+// eventNodes is nodesToCheck, read once per event: a check and the
+// dedicated identities' grant in the same event look at the same units.
+func (c *Charm) eventNodes(ctx context.Context, r *reconciled) ([]vsphere.Node, error) {
+	if r.nodesRead {
+		return r.nodes, nil
+	}
+	if err := r.state.loadNodes(ctx, c.tools); err != nil {
+		return nil, err
+	}
+	nodes, err := c.nodesToCheck(ctx, r.state)
+	if err != nil {
+		return nil, err
+	}
+	r.nodes, r.nodesRead = nodes, true
+	return nodes, nil
 }
 
 // reconcile runs the one path every hook takes, as the event's plan says:
@@ -83,10 +104,7 @@ func (c *Charm) checkAndPublish(ctx context.Context, p plan, recheck bool, r *re
 	hash := in.resolved.Hash(c.key)
 	newInputs := prev == nil || prev.Inputs != hash
 	if c.needCheck(p.check, prev, hash, st, recheck) {
-		if err := st.loadNodes(ctx, c.tools); err != nil {
-			return nil, err
-		}
-		nodes, err := c.nodesToCheck(ctx, st)
+		nodes, err := c.eventNodes(ctx, r)
 		if err != nil {
 			return nil, err
 		}
